@@ -1,0 +1,304 @@
+// GEMM, C = act(alpha op(A) op(B) + beta C + bias), in the manner of BLIS /
+// GotoBLAS:
+//
+//   for jc over n in steps of NC:            B panel  (KC x NC)  -> L2
+//     for pc over k in steps of KC:          pack op(B)[pc:pc+KC, jc:jc+NC]
+//       for ic over m in steps of MC:        pack op(A)[ic:ic+MC, pc:pc+KC]
+//         for ir over MC in steps of MR:     A sliver (MR x KC)  -> L1
+//           for jr over NC in steps of NR:   B sliver (KC x NR) streams from L2
+//             C[ir:ir+MR, jr:jr+NR] (+)= A sliver . B sliver   (micro-kernel)
+//
+// The micro-kernel keeps the MR x NR tile of C in registers and does one
+// rank-1 update per k: NV vector loads of the B row, then for each of the MR
+// rows a broadcast of A(i, p) and NV fused multiply-adds. It is written once
+// with GCC vector extensions; each ISA compiles it with its own vector width
+// and tile shape (MR rows x NV vectors sized to the register file). Packing
+// reads A and B through arbitrary strides, so transposed and strided views
+// need no copy. The epilogue (bias, activation) runs on each tile right after
+// its last k block is stored, while the tile is still in L1.
+//
+// Threads: C is split into a tm x tn grid of rectangles (tm tn = threads,
+// chosen to balance whole tiles); each thread packs and computes its own
+// rectangle, so no barriers are needed.
+#include "cpu/gemm.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "common/parallel.h"
+#include "cpu/vmath.h"
+
+namespace rb::cpu::RB_ISA {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kVectorBytes = 64;
+constexpr int kTileRows = 14;  // 14 x 2 zmm accumulators + 2 B vectors + 1 broadcast <= 32 registers
+#elif defined(__AVX2__)
+constexpr int kVectorBytes = 32;
+constexpr int kTileRows = 6;   // 6 x 2 ymm accumulators + 2 + 1 <= 16 registers
+#else
+constexpr int kVectorBytes = 16;
+constexpr int kTileRows = 6;   // 6 x 2 xmm accumulators + 2 + 1 <= 16 registers
+#endif
+
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+template <class T>
+struct Blocking {
+  typedef T vec __attribute__((vector_size(kVectorBytes)));
+  static constexpr int lanes = kVectorBytes / sizeof(T);
+  static constexpr int mr = kTileRows;
+  static constexpr int nv = 2;
+  static constexpr int nr = nv * lanes;
+  static constexpr int64_t kc = 256;                          // A sliver MR x KC fits L1
+  static constexpr int64_t mc = 16 * mr;                      // A block MC x KC
+  static constexpr int64_t nc = (512 * 1024 / (kc * sizeof(T))) / nr * nr;  // B panel ~512 KiB, in L2
+};
+
+// A 64-byte aligned scratch buffer that only grows; one per thread and role,
+// so packing never pays for allocation and page faults after the first call.
+struct ScratchBuffer {
+  void* data = nullptr;
+  size_t bytes = 0;
+  ~ScratchBuffer() { std::free(data); }
+  void* reserve(size_t want) {
+    if (want > bytes) {
+      std::free(data);
+      bytes = (want + 63) / 64 * 64;
+      data = std::aligned_alloc(64, bytes);
+      if (data == nullptr) bytes = 0;
+    }
+    return data;
+  }
+};
+
+template <class T>
+T* scratch(int role, int64_t count) {
+  thread_local ScratchBuffer buffers[2];
+  return static_cast<T*>(buffers[role].reserve(static_cast<size_t>(count) * sizeof(T)));
+}
+
+// Packs op(A)[0:mc, 0:kc] (element (i, p) at a[i*rs + p*cs]) into slivers of
+// MR rows: sliver s holds, for p = 0..kc-1, the MR values A(s*MR + r, p)
+// contiguously; rows past mc are zero.
+template <class T>
+void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
+  constexpr int mr = Blocking<T>::mr;
+  for (int64_t i0 = 0; i0 < mc; i0 += mr, out += mr * kc) {
+    const int64_t rows = min64(mr, mc - i0);
+    const T* src = a + i0 * rs;
+    if (rows == mr) {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < mr; ++r) out[p * mr + r] = src[r * rs + p * cs];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int r = 0; r < mr; ++r) out[p * mr + r] = r < rows ? src[r * rs + p * cs] : T(0);
+    }
+  }
+}
+
+// Packs op(B)[0:kc, 0:nc] (element (p, j) at b[p*rs + j*cs]) into slivers of
+// NR columns: sliver s holds, for p = 0..kc-1, the NR values B(p, s*NR + c)
+// contiguously; columns past nc are zero.
+template <class T>
+void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) {
+  constexpr int nr = Blocking<T>::nr;
+  for (int64_t j0 = 0; j0 < nc; j0 += nr, out += nr * kc) {
+    const int64_t cols = min64(nr, nc - j0);
+    const T* src = b + j0 * cs;
+    if (cols == nr && cs == 1) {
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, src + p * rs, nr * sizeof(T));
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        for (int c = 0; c < nr; ++c) out[p * nr + c] = c < cols ? src[p * rs + c * cs] : T(0);
+    }
+  }
+}
+
+// C[0:MR, 0:NR] = alpha * (A sliver . B sliver) + beta * C   (C not read when beta == 0).
+template <class T>
+inline void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp,
+                         T* __restrict c, int64_t ldc, T alpha, T beta) {
+  using K = Blocking<T>;
+  using vec = typename K::vec;
+  constexpr int mr = K::mr, nv = K::nv, lanes = K::lanes;
+  vec acc[mr][nv];
+#pragma GCC unroll 32
+  for (int r = 0; r < mr; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; ++v) acc[r][v] = vec{};
+  for (int64_t p = 0; p < kc; ++p, ap += mr, bp += K::nr) {
+    vec b[nv];
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; ++v) std::memcpy(&b[v], bp + v * lanes, sizeof(vec));
+#pragma GCC unroll 32
+    for (int r = 0; r < mr; ++r) {
+      const vec a = vec{} + ap[r];
+#pragma GCC unroll 4
+      for (int v = 0; v < nv; ++v) acc[r][v] += a * b[v];
+    }
+  }
+#pragma GCC unroll 32
+  for (int r = 0; r < mr; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; ++v) {
+      T* dst = c + r * ldc + v * lanes;
+      vec out = alpha * acc[r][v];
+      if (beta != T(0)) {
+        vec old;
+        std::memcpy(&old, dst, sizeof old);
+        out += beta * old;
+      }
+      std::memcpy(dst, &out, sizeof out);
+    }
+  }
+}
+
+// c[r, j] = f(c[r, j] + bias[j]) over a rows x cols tile (bias may be null).
+template <class T, class F>
+void map_tile(T* c, int64_t ldc, int64_t rows, int64_t cols, const T* bias, F f) {
+  for (int64_t r = 0; r < rows; ++r) {
+    T* row = c + r * ldc;
+    if (bias)
+      for (int64_t j = 0; j < cols; ++j) row[j] = f(row[j] + bias[j]);
+    else
+      for (int64_t j = 0; j < cols; ++j) row[j] = f(row[j]);
+  }
+}
+
+// The fused epilogue: c = activation(c + bias) on one tile.
+template <class T>
+void epilogue(T* c, int64_t ldc, int64_t rows, int64_t cols, const T* bias, Activation act) {
+  switch (act) {
+    case Activation::none:
+      if (bias) map_tile(c, ldc, rows, cols, bias, [](T x) { return x; });
+      break;
+    case Activation::relu:  // NaN propagates, as in torch.relu
+      map_tile(c, ldc, rows, cols, bias, [](T x) { return x < T(0) ? T(0) : x; });
+      break;
+    case Activation::sigmoid:
+      map_tile(c, ldc, rows, cols, bias, [](T x) { return sigmoid(x); });
+      break;
+    case Activation::tanh:
+      map_tile(c, ldc, rows, cols, bias, [](T x) { return tanh_approx(x); });
+      break;
+    case Activation::gelu:
+      map_tile(c, ldc, rows, cols, bias, [](T x) { return gelu(x); });
+      break;
+  }
+}
+
+// One thread's share: C[m0:m1, n0:n1].
+template <class T>
+void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  using K = Blocking<T>;
+  constexpr int mr = K::mr, nr = K::nr;
+  const bool has_epilogue = pr.bias != nullptr || pr.activation != Activation::none;
+  T* bpack = scratch<T>(0, K::kc * K::nc);
+  T* apack = scratch<T>(1, K::kc * K::mc);
+  alignas(64) T edge[mr * nr];
+  for (int64_t jc = n0; jc < n1; jc += K::nc) {
+    const int64_t nc = min64(K::nc, n1 - jc);
+    for (int64_t pc = 0; pc < pr.k; pc += K::kc) {
+      const int64_t kc = min64(K::kc, pr.k - pc);
+      const T beta = pc == 0 ? pr.beta : T(1);
+      const bool last = pc + kc == pr.k;
+      pack_b(kc, nc, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, bpack);
+      for (int64_t ic = m0; ic < m1; ic += K::mc) {
+        const int64_t mc = min64(K::mc, m1 - ic);
+        pack_a(mc, kc, pr.a + ic * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, apack);
+        for (int64_t ir = 0; ir < mc; ir += mr) {
+          const int64_t rows = min64(mr, mc - ir);
+          for (int64_t jr = 0; jr < nc; jr += nr) {
+            const int64_t cols = min64(nr, nc - jr);
+            T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
+            if (rows == mr && cols == nr) {
+              micro_kernel(kc, apack + ir * kc, bpack + jr * kc, c, pr.ldc, pr.alpha, beta);
+            } else {  // edge tile: compute in full, store the valid part
+              micro_kernel(kc, apack + ir * kc, bpack + jr * kc, edge, nr, pr.alpha, T(0));
+              for (int64_t r = 0; r < rows; ++r)
+                for (int64_t j = 0; j < cols; ++j) {
+                  T& dst = c[r * pr.ldc + j];
+                  dst = beta != T(0) ? edge[r * nr + j] + beta * dst : edge[r * nr + j];
+                }
+            }
+            if (last && has_epilogue)
+              epilogue(c, pr.ldc, rows, cols, pr.bias ? pr.bias + jc + jr : nullptr, pr.activation);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = act(beta C + bias) when k == 0 (the product is empty).
+template <class T>
+void gemm_empty_k(const GemmProblem<T>& pr) {
+  for (int64_t i = 0; i < pr.m; ++i) {
+    T* row = pr.c + i * pr.ldc;
+    for (int64_t j = 0; j < pr.n; ++j) row[j] = pr.beta != T(0) ? pr.beta * row[j] : T(0);
+  }
+  epilogue(pr.c, pr.ldc, pr.m, pr.n, pr.bias, pr.activation);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(const GemmProblem<T>& pr) {
+  using K = Blocking<T>;
+  if (pr.m == 0 || pr.n == 0) return;
+  if (pr.k == 0) return gemm_empty_k(pr);
+
+  // Split C into a tm x tn grid of whole tiles, one rectangle per thread,
+  // picking the grid whose largest rectangle is smallest (ties: split m).
+  const int64_t tiles_m = ceil_div(pr.m, K::mr), tiles_n = ceil_div(pr.n, K::nr);
+  const double flops = 2.0 * pr.m * pr.n * pr.k;
+  const int64_t threads = flops < 2.0e6 ? 1 : kernel_threads();
+  int64_t tm = 1, tn = 1, best = -1;
+  for (int64_t d = threads; d >= 1; --d) {
+    if (threads % d != 0 || d > tiles_m || threads / d > tiles_n) continue;
+    const int64_t cost = ceil_div(tiles_m, d) * ceil_div(tiles_n, threads / d);
+    if (best < 0 || cost < best) best = cost, tm = d, tn = threads / d;
+  }
+  if (tm * tn == 1) return gemm_rectangle(pr, 0, pr.m, 0, pr.n);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast<int>(tm * tn))
+  {
+    const int64_t t = omp_get_thread_num();
+    const int64_t ti = t / tn, tj = t % tn;
+    const int64_t m0 = tiles_m * ti / tm * K::mr, m1 = min64(pr.m, tiles_m * (ti + 1) / tm * K::mr);
+    const int64_t n0 = tiles_n * tj / tn * K::nr, n1 = min64(pr.n, tiles_n * (tj + 1) / tn * K::nr);
+    if (m0 < m1 && n0 < n1) gemm_rectangle(pr, m0, m1, n0, n1);
+  }
+#endif
+}
+
+template <class T>
+void batched_gemm(const GemmProblem<T>& pr, const BatchStrides& s) {
+  auto one = [&](int64_t t) {
+    GemmProblem<T> q = pr;
+    q.a += t * s.a_batch;
+    q.b += t * s.b_batch;
+    q.c += t * s.c_batch;
+    gemm(q);
+  };
+  // Many products: one thread per product (each runs serially inside the
+  // parallel region). Few: one after another, each using every thread.
+  const int64_t threads = kernel_threads();
+  if (threads > 1 && (s.batch % threads == 0 || s.batch >= 4 * threads)) {
+    parallel_for(0, s.batch, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; ++t) one(t);
+    });
+  } else {
+    for (int64_t t = 0; t < s.batch; ++t) one(t);
+  }
+}
+
+template void gemm<float>(const GemmProblem<float>&);
+template void gemm<double>(const GemmProblem<double>&);
+template void batched_gemm<float>(const GemmProblem<float>&, const BatchStrides&);
+template void batched_gemm<double>(const GemmProblem<double>&, const BatchStrides&);
+
+}  // namespace rb::cpu::RB_ISA

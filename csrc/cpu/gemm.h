@@ -1,0 +1,49 @@
+// GEMM: C = act(alpha op(A) op(B) + beta C + bias), declared for every ISA.
+#pragma once
+
+#include <cstdint>
+
+#include "common/simd.h"
+
+namespace rb::cpu {
+
+// The activation applied while C is stored (the fused epilogue).
+enum class Activation : int { none = 0, relu, sigmoid, tanh, gelu };
+
+// One product. op(A) is m x k with element (i, p) at a[i*a_rs + p*a_cs];
+// op(B) is k x n with element (p, j) at b[p*b_rs + j*b_cs]. Strides are in
+// elements and may be anything (a transposed view is just swapped strides),
+// because the packing routines read through them. C is m x n, row-major with
+// leading dimension ldc. beta == 0 means C is not read (it may hold garbage).
+// bias is null or n values added to every row.
+template <class T>
+struct GemmProblem {
+  int64_t m = 0, n = 0, k = 0;
+  const T* a = nullptr;
+  int64_t a_rs = 0, a_cs = 0;
+  const T* b = nullptr;
+  int64_t b_rs = 0, b_cs = 0;
+  T* c = nullptr;
+  int64_t ldc = 0;
+  T alpha = 1, beta = 0;
+  const T* bias = nullptr;
+  Activation activation = Activation::none;
+};
+
+// A stack of `batch` products sharing sizes and scalars; the pointers of
+// product t are a + t*a_batch, b + t*b_batch, c + t*c_batch (a stride of 0
+// shares one matrix across the stack).
+struct BatchStrides {
+  int64_t batch = 1, a_batch = 0, b_batch = 0, c_batch = 0;
+};
+
+}  // namespace rb::cpu
+
+#define RB_GEMM_DECLARATIONS                                                        \
+  template <class T>                                                                \
+  void gemm(const ::rb::cpu::GemmProblem<T>& problem);                              \
+  template <class T>                                                                \
+  void batched_gemm(const ::rb::cpu::GemmProblem<T>& problem,                       \
+                    const ::rb::cpu::BatchStrides& strides);
+
+RB_DECLARE_FOR_EACH_ISA(RB_GEMM_DECLARATIONS)

@@ -1,0 +1,1 @@
+namespace rb::cpu::RB_ISA {}

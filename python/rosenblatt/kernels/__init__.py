@@ -1,0 +1,30 @@
+"""The kernel API: rosenblatt's native kernels on NumPy arrays.
+
+Every function takes float32 or float64 ``numpy.ndarray`` arguments, checks
+them before touching memory (a bad argument raises ValueError or TypeError
+naming it), releases the GIL while the kernel runs, and uses
+``rosenblatt.get_num_threads()`` threads.
+
+- GEMM: :func:`gemm`, :func:`batched_gemm`
+- Softmax family: :func:`softmax`, :func:`log_softmax`, :func:`cross_entropy`
+- Fused in-place optimizer steps: :func:`sgd_`, :func:`adagrad_`,
+  :func:`adadelta_`, :func:`rmsprop_`, :func:`adam_`, :func:`adamw_`
+"""
+
+from rosenblatt.kernels.gemm import batched_gemm, gemm
+from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
+from rosenblatt.kernels.softmax import cross_entropy, log_softmax, softmax
+
+__all__ = [
+    "adadelta_",
+    "adagrad_",
+    "adam_",
+    "adamw_",
+    "batched_gemm",
+    "cross_entropy",
+    "gemm",
+    "log_softmax",
+    "rmsprop_",
+    "sgd_",
+    "softmax",
+]

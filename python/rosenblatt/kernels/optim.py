@@ -1,0 +1,1 @@
+sgd_ = adagrad_ = adadelta_ = rmsprop_ = adam_ = adamw_ = None

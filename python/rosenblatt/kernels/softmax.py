@@ -1,0 +1,1 @@
+softmax = log_softmax = cross_entropy = None
