@@ -68,10 +68,10 @@ py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, bool trans
   const py::array b = float_array(b_obj, "b");
   require_same_dtype(a, b, "a", "b");
   if (batched) {
-    RB_CHECK(a.ndim() == 3 || b.ndim() == 3, "batched_gemm needs a 3-D a or b, got shapes ",
-             shape_str(a), " and ", shape_str(b));
     RB_CHECK(a.ndim() >= 2 && a.ndim() <= 3, "a must be 2-D or 3-D, got shape ", shape_str(a));
     RB_CHECK(b.ndim() >= 2 && b.ndim() <= 3, "b must be 2-D or 3-D, got shape ", shape_str(b));
+    RB_CHECK(a.ndim() == 3 || b.ndim() == 3, "batched_gemm needs a 3-D a or b, got shapes ",
+             shape_str(a), " and ", shape_str(b));
   } else {
     require_ndim(a, 2, "a");
     require_ndim(b, 2, "b");

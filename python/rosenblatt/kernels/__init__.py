@@ -11,7 +11,7 @@ naming it), releases the GIL while the kernel runs, and uses
   :func:`adadelta_`, :func:`rmsprop_`, :func:`adam_`, :func:`adamw_`
 """
 
-from rosenblatt.kernels.gemm import batched_gemm, gemm
+from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.softmax import cross_entropy, log_softmax, softmax
 
