@@ -24,6 +24,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 #include "common/parallel.h"
 #include "cpu/vmath.h"
@@ -117,31 +118,33 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) 
   }
 }
 
-// C[0:MR, 0:NR] = alpha * (A sliver . B sliver) + beta * C   (C not read when beta == 0).
-template <class T>
-inline void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp,
-                         T* __restrict c, int64_t ldc, T alpha, T beta) {
+// C[0:R, 0:NR] = alpha * (A sliver . B sliver)[0:R] + beta * C, C not read
+// when beta == 0. R = MR for whole slivers; an edge sliver of fewer rows
+// computes only those.
+template <class T, int R>
+void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c,
+                  int64_t ldc, T alpha, T beta) {
   using K = Blocking<T>;
   using vec = typename K::vec;
-  constexpr int mr = K::mr, nv = K::nv, lanes = K::lanes;
-  vec acc[mr][nv];
+  constexpr int nv = K::nv, lanes = K::lanes;
+  vec acc[R][nv];
 #pragma GCC unroll 32
-  for (int r = 0; r < mr; ++r)
+  for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < nv; ++v) acc[r][v] = vec{};
-  for (int64_t p = 0; p < kc; ++p, ap += mr, bp += K::nr) {
+  for (int64_t p = 0; p < kc; ++p, ap += K::mr, bp += K::nr) {
     vec b[nv];
 #pragma GCC unroll 4
     for (int v = 0; v < nv; ++v) std::memcpy(&b[v], bp + v * lanes, sizeof(vec));
 #pragma GCC unroll 32
-    for (int r = 0; r < mr; ++r) {
-      const vec a = vec{} + ap[r];
+    for (int r = 0; r < R; ++r) {
+      const T a = ap[r];  // broadcast by the vector-scalar product
 #pragma GCC unroll 4
-      for (int v = 0; v < nv; ++v) acc[r][v] += a * b[v];
+      for (int v = 0; v < nv; ++v) acc[r][v] += b[v] * a;
     }
   }
 #pragma GCC unroll 32
-  for (int r = 0; r < mr; ++r) {
+  for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < nv; ++v) {
       T* dst = c + r * ldc + v * lanes;
@@ -154,6 +157,16 @@ inline void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict
       std::memcpy(dst, &out, sizeof out);
     }
   }
+}
+
+template <class T>
+using MicroKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T);
+
+// The micro-kernel computing `rows` rows, 1 <= rows <= MR.
+template <class T, int... R>
+MicroKernel<T> micro_kernel_for(int64_t rows, std::integer_sequence<int, R...>) {
+  static constexpr MicroKernel<T> table[] = {&micro_kernel<T, R + 1>...};
+  return table[rows - 1];
 }
 
 // c[r, j] = f(c[r, j] + bias[j]) over a rows x cols tile (bias may be null).
@@ -214,10 +227,16 @@ void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0
           for (int64_t jr = 0; jr < nc; jr += nr) {
             const int64_t cols = min64(nr, nc - jr);
             T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
+            const T* ap = apack + ir * kc;
+            const T* bp = bpack + jr * kc;
             if (rows == mr && cols == nr) {
-              micro_kernel(kc, apack + ir * kc, bpack + jr * kc, c, pr.ldc, pr.alpha, beta);
-            } else {  // edge tile: compute in full, store the valid part
-              micro_kernel(kc, apack + ir * kc, bpack + jr * kc, edge, nr, pr.alpha, T(0));
+              micro_kernel<T, mr>(kc, ap, bp, c, pr.ldc, pr.alpha, beta);
+            } else if (cols == nr) {  // a short sliver: only its rows
+              micro_kernel_for<T>(rows, std::make_integer_sequence<int, mr>{})(
+                  kc, ap, bp, c, pr.ldc, pr.alpha, beta);
+            } else {  // a narrow tile: compute it whole, store the valid columns
+              micro_kernel_for<T>(rows, std::make_integer_sequence<int, mr>{})(
+                  kc, ap, bp, edge, nr, pr.alpha, T(0));
               for (int64_t r = 0; r < rows; ++r)
                 for (int64_t j = 0; j < cols; ++j) {
                   T& dst = c[r * pr.ldc + j];
