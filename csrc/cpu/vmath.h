@@ -16,28 +16,50 @@
 
 namespace rb::cpu::RB_ISA {
 
-// e^x for float, ~1 ulp (Cephes expf): x = n ln2 + r with |r| <= ln2/2,
-// e^r = 1 + r + r^2 P(r) with a degree-5 minimax P, then scale by 2^n through
-// the exponent bits. Returns 0 below ln(FLT_MIN) and inf above ln(FLT_MAX).
-inline float exp_approx(float x) {
-  const float hi = 88.3762626647949f, lo = -87.3365447505531f;
-  const float xc = x > hi ? hi : (x < lo ? lo : x);
-  const float n = __builtin_floorf(xc * 1.44269504088896341f + 0.5f);
-  float r = xc - n * 0.693359375f;   // ln2 split in two for an exact product
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float er = p * r * r + r + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  const float y = er * scale;
-  return x > hi ? INFINITY : (x < lo ? 0.0f : y);
+inline float float_from_bits(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
 }
+
+inline uint32_t bits_of_float(float f) {
+  uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+// e^x in float, within 1-2 ulp of the correctly rounded result:
+//   x = n ln2 + r,  n = round(x / ln2),  |r| <= ln2 / 2
+//   e^x = 2^n e^r,  e^r ~ 1 + r + r^2 P(r)
+// P is the degree-5 minimax polynomial of Cephes' expf, and ln2 is split in
+// two parts (C1 = 0.693359375 has few bits, so n C1 is exact) so that
+// r = (x - n C1) - n C2 loses nothing. 2^n is built in the exponent bits,
+// which holds for normal results: below ln(FLT_MIN) ~ -87.34 the result
+// (subnormal or smaller) is flushed to 0, which also covers x = -inf, and
+// above 127.5 ln2 ~ 88.38 (a hair below ln FLT_MAX ~ 88.72) it is inf.
+// NaN stays NaN (the polynomial of NaN is NaN, and comparisons with NaN are
+// false).
+inline float exp_approx(float x) {
+  constexpr float kHi = 88.3762626647949f, kLo = -87.33654475f;
+  const float xc = x > kHi ? kHi : x;
+  // round(x log2(e)): adding 1.5 * 2^23 leaves no fraction bits, so the sum
+  // is rounded to an integer, and its low mantissa bits hold n itself.
+  constexpr float kShift = 0x1.8p23f;
+  const float shifted = xc * 1.44269504088896341f + kShift;
+  const float n = shifted - kShift;
+  const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+  const float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                    4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
+  const float exp_r = p * (r * r) + r + 1.0f;
+  // 2^n: the bits of `shifted` are those of 1.5 * 2^23 plus n, so adding
+  // 127 - bits(1.5 * 2^23) gives the biased exponent n + 127.
+  const uint32_t biased = bits_of_float(shifted) + (127u - bits_of_float(kShift));
+  const float result = exp_r * float_from_bits(biased << 23);
+  return x < kLo ? 0.0f : (x > kHi ? INFINITY : result);
+}
+
+// e^x in double: the C library's exp. It does not vectorize, but double is
+// here for exactness (gradient checks), not for speed.
 inline double exp_approx(double x) { return std::exp(x); }
 
 // sigmoid(x) = 1 / (1 + e^-x)

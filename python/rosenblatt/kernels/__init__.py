@@ -13,7 +13,7 @@ naming it), releases the GIL while the kernel runs, and uses
 
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
-from rosenblatt.kernels.softmax import cross_entropy, log_softmax, softmax
+from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
 
 __all__ = [
     "adadelta_",

@@ -1,1 +1,0 @@
-softmax = log_softmax = cross_entropy = None
