@@ -1,0 +1,81 @@
+"""A build runs on any x86-64 CPU: no AVX2 or AVX-512 instruction may execute
+outside the path chosen for the CPU.
+
+QEMU's user-mode emulator runs this Python with an older CPU model, where an
+instruction beyond the model raises SIGILL. Every kernel family runs there
+(with two threads, both dtypes, every activation) and is checked against
+NumPy. The test needs qemu-x86_64 (Debian's qemu-user) and skips without it.
+"""
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+QEMU = shutil.which("qemu-x86_64")
+pytestmark = pytest.mark.skipif(
+    QEMU is None or platform.machine() != "x86_64", reason="needs qemu-x86_64 on x86-64"
+)
+
+WORKLOAD = r"""
+import sys
+import numpy as np
+import rosenblatt as rb
+from rosenblatt import kernels
+
+expected_isa = sys.argv[1]
+assert rb.info()["simd_active"] == expected_isa, rb.info()
+rb.set_num_threads(2)
+rng = np.random.default_rng(0)
+for dtype in (np.float32, np.float64):
+    tol = 1e-4 if dtype == np.float32 else 1e-10
+    a = rng.standard_normal((37, 300)).astype(dtype)
+    b = rng.standard_normal((300, 41)).astype(dtype)
+    bias = rng.standard_normal(41).astype(dtype)
+    for act in (None, "relu", "sigmoid", "tanh", "gelu"):
+        c = kernels.gemm(a, b, bias=bias, activation=act)
+        assert c.shape == (37, 41)
+    np.testing.assert_allclose(kernels.gemm(a, b), a @ b, rtol=tol, atol=tol * 20)
+    stack = kernels.batched_gemm(np.stack([a, a]), b, trans_a=False)
+    np.testing.assert_allclose(stack[1], a @ b, rtol=tol, atol=tol * 20)
+
+    x = rng.standard_normal((64, 1000)).astype(dtype)
+    e = np.exp(x - x.max(1, keepdims=True))
+    np.testing.assert_allclose(kernels.softmax(x), e / e.sum(1, keepdims=True), rtol=tol, atol=1e-7)
+    kernels.log_softmax(x, axis=0)
+    labels = rng.integers(0, 1000, 64)
+    loss, grad = kernels.cross_entropy(x, labels, label_smoothing=0.1)
+    assert np.isfinite(loss) and grad.shape == x.shape
+
+    params = [rng.standard_normal(n).astype(dtype) for n in (1, 17, 100_003)]
+    grads = [rng.standard_normal(p.shape).astype(dtype) for p in params]
+    zeros = lambda: [np.zeros_like(p) for p in params]
+    kernels.sgd_(params, grads, zeros(), lr=0.1, momentum=0.9, nesterov=True)
+    kernels.adagrad_(params, grads, zeros(), step=1)
+    kernels.adadelta_(params, grads, zeros(), zeros())
+    kernels.rmsprop_(params, grads, zeros(), zeros(), zeros(), momentum=0.9, centered=True)
+    kernels.adam_(params, grads, zeros(), zeros(), zeros(), step=1, amsgrad=True)
+    kernels.adamw_(params, grads, zeros(), zeros(), step=3)
+    assert all(np.isfinite(p).all() for p in params)
+print("ran")
+"""
+
+
+@pytest.mark.parametrize("cpu,isa", [("Nehalem", "baseline"), ("Haswell", "avx2")])
+def test_kernels_run_on_an_older_cpu(cpu, isa):
+    from rosenblatt import _C
+
+    if isa not in _C.compiled_isas():
+        pytest.skip(f"{isa} is not compiled into this build")
+    result = subprocess.run(
+        [QEMU, "-cpu", cpu, sys.executable, "-c", WORKLOAD, isa],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, (
+        f"exit {result.returncode} on {cpu} (-4 or 132 is SIGILL):\n{result.stderr[-3000:]}"
+    )
+    assert result.stdout.strip().endswith("ran")
