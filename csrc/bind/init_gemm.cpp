@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bind/arrays.h"
+#include "bind/scalars.h"
 #include "cpu/gemm.h"
 
 namespace py = pybind11;
@@ -60,8 +61,9 @@ void run(const rb::cpu::GemmProblem<T>& problem, const rb::cpu::BatchStrides& st
 
 // Shared by gemm (2-D operands) and batched_gemm (3-D, or one of them 2-D and
 // shared across the stack).
-py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, bool trans_a, bool trans_b,
-                    double alpha, double beta, const py::object& out_obj,
+py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, const py::object& trans_a_obj,
+                    const py::object& trans_b_obj, const py::object& alpha_obj,
+                    const py::object& beta_obj, const py::object& out_obj,
                     const py::object& bias_obj, const py::object& activation, bool batched) {
   using namespace rb::bind;
   const py::array a = float_array(a_obj, "a");
@@ -76,8 +78,8 @@ py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, bool trans
     require_ndim(a, 2, "a");
     require_ndim(b, 2, "b");
   }
-  require_finite(alpha, "alpha");
-  require_finite(beta, "beta");
+  const bool trans_a = flag(trans_a_obj, "trans_a"), trans_b = flag(trans_b_obj, "trans_b");
+  const double alpha = finite_number(alpha_obj, "alpha"), beta = finite_number(beta_obj, "beta");
   const Activation act = parse_activation(activation);
 
   const Operand opa = operand(a, trans_a, "a"), opb = operand(b, trans_b, "b");
@@ -143,9 +145,9 @@ py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, bool trans
 
 void init_gemm(py::module_& m) {
   m.def("gemm",
-        [](const py::object& a, const py::object& b, bool trans_a, bool trans_b, double alpha,
-           double beta, const py::object& out, const py::object& bias,
-           const py::object& activation) {
+        [](const py::object& a, const py::object& b, const py::object& trans_a,
+           const py::object& trans_b, const py::object& alpha, const py::object& beta,
+           const py::object& out, const py::object& bias, const py::object& activation) {
           return gemm_impl(a, b, trans_a, trans_b, alpha, beta, out, bias, activation, false);
         },
         py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
@@ -153,9 +155,9 @@ void init_gemm(py::module_& m) {
         py::arg("out") = py::none(), py::arg("bias") = py::none(),
         py::arg("activation") = py::none());
   m.def("batched_gemm",
-        [](const py::object& a, const py::object& b, bool trans_a, bool trans_b, double alpha,
-           double beta, const py::object& out, const py::object& bias,
-           const py::object& activation) {
+        [](const py::object& a, const py::object& b, const py::object& trans_a,
+           const py::object& trans_b, const py::object& alpha, const py::object& beta,
+           const py::object& out, const py::object& bias, const py::object& activation) {
           return gemm_impl(a, b, trans_a, trans_b, alpha, beta, out, bias, activation, true);
         },
         py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bind/arrays.h"
+#include "bind/scalars.h"
 #include "common/simd.h"
 #include "cpu/softmax.h"
 
@@ -18,6 +19,8 @@ namespace py = pybind11;
 namespace {
 
 using rb::bind::float_array;
+using rb::bind::integer;
+using rb::bind::number_in;
 using rb::bind::is_float32;
 using rb::bind::require_finite;
 using rb::bind::require_ndim;
@@ -26,31 +29,6 @@ using rb::bind::type_name;
 
 // Labels as the kernel reads them: a C-contiguous int64 array.
 using Int64Array = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
-
-// obj as an integer (anything with __index__: int, numpy integers), else
-// TypeError; ValueError when it does not fit in int64.
-int64_t int_arg(py::handle obj, const char* name) {
-  PyObject* index = PyNumber_Index(obj.ptr());
-  if (index == nullptr) {
-    PyErr_Clear();
-    throw rb::type_error(rb::cat(name, " must be an int, got ", type_name(obj)));
-  }
-  int overflow = 0;
-  const long long value = PyLong_AsLongLongAndOverflow(index, &overflow);
-  Py_DECREF(index);
-  RB_CHECK(overflow == 0, name, " does not fit in a 64-bit integer");
-  return value;
-}
-
-// obj as a real number (int, float, numpy scalars), else TypeError.
-double real_arg(py::handle obj, const char* name) {
-  const double value = PyFloat_AsDouble(obj.ptr());
-  if (value == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    throw rb::type_error(rb::cat(name, " must be a real number, got ", type_name(obj)));
-  }
-  return value;
-}
 
 // x seen along `axis` as a 3-D array (outer, n, inner) with element strides
 // (outer_stride, axis_stride, 1): the layout the softmax kernels read.
@@ -110,7 +88,7 @@ void run_softmax(bool log, const py::array& x, const AxisLayout& l, py::array& y
 // new C-contiguous array of x's shape and dtype.
 py::array softmax_binding(bool log, py::object x_obj, py::object axis_obj) {
   py::array x = float_array(x_obj, "x");
-  const int64_t axis_arg = int_arg(axis_obj, "axis");
+  const int64_t axis_arg = integer(axis_obj, "axis");
   const int64_t ndim = x.ndim();
   RB_CHECK(ndim >= 1, "x must have at least 1 dimension, got a 0-d array");
   RB_CHECK(axis_arg >= -ndim && axis_arg < ndim, "axis ", axis_arg,
@@ -201,11 +179,8 @@ py::tuple cross_entropy_binding(py::object logits_obj, py::object labels_obj,
            ",) to match logits of shape ", shape_str(logits), ", got ", shape_str(labels_in));
 
   const Reduction reduction = reduction_arg(reduction_obj);
-  const double label_smoothing = real_arg(smoothing_obj, "label_smoothing");
-  require_finite(label_smoothing, "label_smoothing");
-  RB_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
-           "label_smoothing must be in [0, 1], got ", label_smoothing);
-  const int64_t ignore_index = int_arg(ignore_obj, "ignore_index");
+  const double label_smoothing = number_in(smoothing_obj, "label_smoothing", 0.0, 1.0);
+  const int64_t ignore_index = integer(ignore_obj, "ignore_index");
 
   // Every label must be a class index or ignore_index; count the rows that
   // are not ignored ('mean' divides by that count).

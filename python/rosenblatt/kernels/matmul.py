@@ -57,8 +57,8 @@ def gemm(
            [3., 4., 5., 6.]], dtype=float32)
     """
     return _C.gemm(
-        a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), alpha=float(alpha),
-        beta=float(beta), out=out, bias=bias, activation=activation,
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out, bias=bias,
+        activation=activation,
     )
 
 
@@ -83,6 +83,6 @@ def batched_gemm(
     ones each use every thread.
     """
     return _C.batched_gemm(
-        a, b, trans_a=bool(trans_a), trans_b=bool(trans_b), alpha=float(alpha),
-        beta=float(beta), out=out, bias=bias, activation=activation,
+        a, b, trans_a=trans_a, trans_b=trans_b, alpha=alpha, beta=beta, out=out, bias=bias,
+        activation=activation,
     )
