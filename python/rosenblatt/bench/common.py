@@ -7,6 +7,12 @@ at least ``min_sample_s``, warms them all up, then takes ``rounds`` samples
 in rotating order (so drifting machine load hits every candidate alike) and
 reports the median time per call. Ratios, not absolute times, are what a
 shared machine can compare.
+
+Before each sample the harness pauses ``settle_s`` and runs one untimed
+sample: thread pools spin for a while after their work is done (OpenBLAS's
+workers for about 2^28 cycles, some 0.1 s), and on two cores a pool still
+spinning from the previous candidate would take a core from the next one;
+the untimed sample then wakes the candidate's own threads and caches.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ def _time_calls(fn: Callable[[], object], number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
-def run_case(case: Case, *, rounds: int = 11, min_sample_s: float = 0.02) -> Result:
+def run_case(case: Case, *, rounds: int = 11, min_sample_s: float = 0.02,
+             settle_s: float = 0.15) -> Result:
     numbers = {}
     for name, fn in case.candidates.items():
         fn()  # warm-up: page in buffers, start thread pools
@@ -56,6 +63,8 @@ def run_case(case: Case, *, rounds: int = 11, min_sample_s: float = 0.02) -> Res
     samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
+            time.sleep(settle_s)
+            _time_calls(case.candidates[name], numbers[name])  # untimed: wake threads, caches
             samples[name].append(_time_calls(case.candidates[name], numbers[name]))
     return Result(case, {name: statistics.median(s) for name, s in samples.items()})
 
