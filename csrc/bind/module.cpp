@@ -14,7 +14,15 @@ void init_optim(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
-  py::register_exception<rb::type_error>(m, "KernelTypeError", PyExc_TypeError);
+  // rb::type_error is a plain TypeError in Python (std::invalid_argument is
+  // already a ValueError).
+  py::register_exception_translator([](std::exception_ptr error) {
+    try {
+      if (error) std::rethrow_exception(error);
+    } catch (const rb::type_error& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    }
+  });
 
   // Read RB_NUM_THREADS and RB_SIMD now, so a bad value fails the import
   // with its message instead of the first kernel call.
