@@ -349,6 +349,14 @@ def test_out_must_not_alias_inputs():
         kernels.gemm(f32(1, 2), f32(2, 8), out=bias[None, :], bias=bias)
 
 
+def test_output_size_overflow_raises():
+    # zero-stride views make huge operands without memory; their product cannot exist
+    a = np.broadcast_to(f32(1, 1, 1), (2**40, 1, 1))
+    b = np.broadcast_to(f32(1, 1), (1, 2**30))
+    with pytest.raises(ValueError, match="overflows"):
+        kernels.batched_gemm(a, b)
+
+
 def test_unaligned_strides_raise():
     raw = np.zeros(4 * 13 + 1, np.uint8)[1:].view(np.float32).reshape(13, 1)  # fine, aligned to item
     kernels.gemm(raw, f32(1, 2))
