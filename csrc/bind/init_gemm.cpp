@@ -144,24 +144,18 @@ py::array gemm_impl(const py::object& a_obj, const py::object& b_obj, const py::
 }  // namespace
 
 void init_gemm(py::module_& m) {
-  m.def("gemm",
-        [](const py::object& a, const py::object& b, const py::object& trans_a,
-           const py::object& trans_b, const py::object& alpha, const py::object& beta,
-           const py::object& out, const py::object& bias, const py::object& activation) {
-          return gemm_impl(a, b, trans_a, trans_b, alpha, beta, out, bias, activation, false);
-        },
-        py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
-        py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
-        py::arg("out") = py::none(), py::arg("bias") = py::none(),
-        py::arg("activation") = py::none());
-  m.def("batched_gemm",
-        [](const py::object& a, const py::object& b, const py::object& trans_a,
-           const py::object& trans_b, const py::object& alpha, const py::object& beta,
-           const py::object& out, const py::object& bias, const py::object& activation) {
-          return gemm_impl(a, b, trans_a, trans_b, alpha, beta, out, bias, activation, true);
-        },
-        py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
-        py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
-        py::arg("out") = py::none(), py::arg("bias") = py::none(),
-        py::arg("activation") = py::none());
+  for (const bool batched : {false, true}) {
+    m.def(batched ? "batched_gemm" : "gemm",
+          [batched](const py::object& a, const py::object& b, const py::object& trans_a,
+                    const py::object& trans_b, const py::object& alpha, const py::object& beta,
+                    const py::object& out, const py::object& bias, const py::object& activation) {
+            return gemm_impl(a, b, trans_a, trans_b, alpha, beta, out, bias, activation, batched);
+          },
+          py::arg("a"), py::arg("b"), py::kw_only(), py::arg("trans_a") = false,
+          py::arg("trans_b") = false, py::arg("alpha") = 1.0, py::arg("beta") = 0.0,
+          py::arg("out") = py::none(), py::arg("bias") = py::none(),
+          py::arg("activation") = py::none(),
+          batched ? "A stack of GEMMs (see rosenblatt.kernels.batched_gemm)."
+                  : "C = act(alpha op(a) op(b) + beta C + bias) (see rosenblatt.kernels.gemm).");
+  }
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.bench.common import Case, markdown_table, run_case, torch_or_none
+from rosenblatt.bench.common import Case, torch_or_none
 
 
 def _product_case(m: int, k: int, n: int, dtype, torch) -> Case:
@@ -57,10 +57,3 @@ def cases(quick: bool = False) -> list[Case]:
     result.append(_product_case(1024, 1024, 1024, np.float64, torch))
     return result
 
-
-def main(quick: bool = False) -> None:
-    print(markdown_table([run_case(c) for c in cases(quick)]))
-
-
-if __name__ == "__main__":
-    main()

@@ -9,7 +9,7 @@ and writes p, m, v (28 bytes per float32 parameter), SGD with momentum reads
 p, g, b and writes p, b (20 bytes), so time / bytes is the figure to compare
 with the machine's memory bandwidth.
 
-Run: ``python -c "from rosenblatt.bench import optim; optim.main()"``.
+Run: ``rosenblatt bench --only optim``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.bench.common import Case, markdown_table, run_case, torch_or_none
+from rosenblatt.bench.common import Case, torch_or_none
 
 LR, BETA1, BETA2, EPS, MOMENTUM = 1e-3, 0.9, 0.999, 1e-8, 0.9
 
@@ -119,10 +119,3 @@ def cases(quick: bool = False) -> list[Case]:
         _sgd_case(f"sgd momentum {label} fp32, 100 arrays", many),
     ]
 
-
-def main(quick: bool = False) -> None:
-    print(markdown_table([run_case(case) for case in cases(quick)]))
-
-
-if __name__ == "__main__":
-    main()

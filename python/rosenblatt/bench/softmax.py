@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.bench.common import Case, markdown_table, run_case, torch_or_none
+from rosenblatt.bench.common import Case, torch_or_none
 
 
 def numpy_softmax(x: np.ndarray) -> np.ndarray:
@@ -78,10 +78,3 @@ def cases(quick: bool = False) -> list[Case]:
         Case(f"log_softmax {shape}", lsm),
     ]
 
-
-def main(quick: bool = False) -> None:
-    print(markdown_table([run_case(case) for case in cases(quick)]))
-
-
-if __name__ == "__main__":
-    main()
