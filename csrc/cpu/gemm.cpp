@@ -24,6 +24,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "common/parallel.h"
@@ -100,6 +101,37 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
   }
 }
 
+// One sliver of B from a matrix whose columns are contiguous: out[p*NR + c] =
+// b[c*cs + p]. It moves 4 x 4 blocks: four columns are read along p, and the
+// block is transposed in registers so that every store is a row of 4.
+template <class T>
+void pack_transposed(int64_t kc, const T* b, int64_t cs, T* out) {
+  typedef T quad __attribute__((vector_size(4 * sizeof(T))));
+  typedef int64_t mask __attribute__((vector_size(4 * sizeof(int64_t))));
+  typedef int32_t mask32 __attribute__((vector_size(4 * sizeof(int32_t))));
+  using index = std::conditional_t<sizeof(T) == 8, mask, mask32>;
+  constexpr int nr = Blocking<T>::nr;
+  const int64_t kc4 = kc / 4 * 4;
+  for (int c = 0; c < nr; c += 4) {  // four columns at a time: four read streams
+    const T* col = b + c * cs;
+    for (int64_t p = 0; p < kc4; p += 4) {
+      quad r[4];  // r[q] = column c+q at rows p..p+3
+      for (int q = 0; q < 4; ++q) std::memcpy(&r[q], col + q * cs + p, sizeof(quad));
+      const quad t0 = __builtin_shuffle(r[0], r[1], index{0, 4, 1, 5});
+      const quad t1 = __builtin_shuffle(r[0], r[1], index{2, 6, 3, 7});
+      const quad t2 = __builtin_shuffle(r[2], r[3], index{0, 4, 1, 5});
+      const quad t3 = __builtin_shuffle(r[2], r[3], index{2, 6, 3, 7});
+      const quad rows[4] = {__builtin_shuffle(t0, t2, index{0, 1, 4, 5}),
+                            __builtin_shuffle(t0, t2, index{2, 3, 6, 7}),
+                            __builtin_shuffle(t1, t3, index{0, 1, 4, 5}),
+                            __builtin_shuffle(t1, t3, index{2, 3, 6, 7})};
+      for (int q = 0; q < 4; ++q) std::memcpy(out + (p + q) * nr + c, &rows[q], sizeof(quad));
+    }
+    for (int64_t p = kc4; p < kc; ++p)
+      for (int q = 0; q < 4; ++q) out[p * nr + c + q] = col[q * cs + p];
+  }
+}
+
 // Packs op(B)[0:kc, 0:nc] (element (p, j) at b[p*rs + j*cs]) into slivers of
 // NR columns: sliver s holds, for p = 0..kc-1, the NR values B(p, s*NR + c)
 // contiguously; columns past nc are zero.
@@ -109,8 +141,10 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) 
   for (int64_t j0 = 0; j0 < nc; j0 += nr, out += nr * kc) {
     const int64_t cols = min64(nr, nc - j0);
     const T* src = b + j0 * cs;
-    if (cols == nr && cs == 1) {
+    if (cols == nr && cs == 1) {  // rows of the sliver are contiguous: copy them
       for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, src + p * rs, nr * sizeof(T));
+    } else if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
+      pack_transposed(kc, src, cs, out);
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int c = 0; c < nr; ++c) out[p * nr + c] = c < cols ? src[p * rs + c * cs] : T(0);
