@@ -82,6 +82,47 @@ T* scratch(int role, int64_t count) {
   return static_cast<T*>(buffers[role].reserve(static_cast<size_t>(count) * sizeof(T)));
 }
 
+// dst[q*dst_stride + j] = src[j*src_stride + q] for q, j < 4: a 4 x 4 block
+// transposed in registers (four loads of 4, eight shuffles, four stores of 4).
+// Packing uses it wherever the packed order runs across the source's rows.
+template <class T>
+inline void transpose4x4(const T* src, int64_t src_stride, T* dst, int64_t dst_stride) {
+  typedef T quad __attribute__((vector_size(4 * sizeof(T))));
+  typedef std::conditional_t<sizeof(T) == 8, int64_t, int32_t> lane_index;
+  typedef lane_index index __attribute__((vector_size(4 * sizeof(lane_index))));
+  quad r[4];
+  for (int q = 0; q < 4; ++q) std::memcpy(&r[q], src + q * src_stride, sizeof(quad));
+  const quad t0 = __builtin_shuffle(r[0], r[1], index{0, 4, 1, 5});
+  const quad t1 = __builtin_shuffle(r[0], r[1], index{2, 6, 3, 7});
+  const quad t2 = __builtin_shuffle(r[2], r[3], index{0, 4, 1, 5});
+  const quad t3 = __builtin_shuffle(r[2], r[3], index{2, 6, 3, 7});
+  const quad out[4] = {__builtin_shuffle(t0, t2, index{0, 1, 4, 5}),
+                       __builtin_shuffle(t0, t2, index{2, 3, 6, 7}),
+                       __builtin_shuffle(t1, t3, index{0, 1, 4, 5}),
+                       __builtin_shuffle(t1, t3, index{2, 3, 6, 7})};
+  for (int q = 0; q < 4; ++q) std::memcpy(dst + q * dst_stride, &out[q], sizeof(quad));
+}
+
+// out[p*Rows + r] = src[r*stride + p] for r < Rows, p < kc: Rows source
+// lines contiguous along p, interleaved into the packed order. Four lines at a
+// time go through 4 x 4 register transposes (four read streams, so the lines
+// do not fight over one L1 set when the stride is a multiple of 4 KiB).
+template <int Rows, class T>
+void interleave_lines(int64_t kc, const T* src, int64_t stride, T* out) {
+  constexpr int whole = Rows / 4 * 4;
+  const int64_t kc4 = kc / 4 * 4;
+  for (int r = 0; r < whole; r += 4) {
+    const T* lines = src + r * stride;
+    for (int64_t p = 0; p < kc4; p += 4) transpose4x4(lines + p, stride, out + p * Rows + r, Rows);
+    for (int64_t p = kc4; p < kc; ++p)
+      for (int q = 0; q < 4; ++q) out[p * Rows + r + q] = lines[q * stride + p];
+  }
+  if constexpr (whole < Rows) {
+    for (int r = whole; r < Rows; ++r)
+      for (int64_t p = 0; p < kc; ++p) out[p * Rows + r] = src[r * stride + p];
+  }
+}
+
 // Packs op(A)[0:mc, 0:kc] (element (i, p) at a[i*rs + p*cs]) into slivers of
 // MR rows: sliver s holds, for p = 0..kc-1, the MR values A(s*MR + r, p)
 // contiguously; rows past mc are zero.
@@ -91,44 +132,17 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
   for (int64_t i0 = 0; i0 < mc; i0 += mr, out += mr * kc) {
     const int64_t rows = min64(mr, mc - i0);
     const T* src = a + i0 * rs;
-    if (rows == mr) {
+    if (rows == mr && cs == 1) {  // rows are contiguous (row-major A)
+      interleave_lines<mr>(kc, src, rs, out);
+    } else if (rows == mr && rs == 1) {  // columns are contiguous (op(A) = X^T): copy them
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * mr, src + p * cs, mr * sizeof(T));
+    } else if (rows == mr) {
       for (int64_t p = 0; p < kc; ++p)
         for (int r = 0; r < mr; ++r) out[p * mr + r] = src[r * rs + p * cs];
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int r = 0; r < mr; ++r) out[p * mr + r] = r < rows ? src[r * rs + p * cs] : T(0);
     }
-  }
-}
-
-// One sliver of B from a matrix whose columns are contiguous: out[p*NR + c] =
-// b[c*cs + p]. It moves 4 x 4 blocks: four columns are read along p, and the
-// block is transposed in registers so that every store is a row of 4.
-template <class T>
-void pack_transposed(int64_t kc, const T* b, int64_t cs, T* out) {
-  typedef T quad __attribute__((vector_size(4 * sizeof(T))));
-  typedef int64_t mask __attribute__((vector_size(4 * sizeof(int64_t))));
-  typedef int32_t mask32 __attribute__((vector_size(4 * sizeof(int32_t))));
-  using index = std::conditional_t<sizeof(T) == 8, mask, mask32>;
-  constexpr int nr = Blocking<T>::nr;
-  const int64_t kc4 = kc / 4 * 4;
-  for (int c = 0; c < nr; c += 4) {  // four columns at a time: four read streams
-    const T* col = b + c * cs;
-    for (int64_t p = 0; p < kc4; p += 4) {
-      quad r[4];  // r[q] = column c+q at rows p..p+3
-      for (int q = 0; q < 4; ++q) std::memcpy(&r[q], col + q * cs + p, sizeof(quad));
-      const quad t0 = __builtin_shuffle(r[0], r[1], index{0, 4, 1, 5});
-      const quad t1 = __builtin_shuffle(r[0], r[1], index{2, 6, 3, 7});
-      const quad t2 = __builtin_shuffle(r[2], r[3], index{0, 4, 1, 5});
-      const quad t3 = __builtin_shuffle(r[2], r[3], index{2, 6, 3, 7});
-      const quad rows[4] = {__builtin_shuffle(t0, t2, index{0, 1, 4, 5}),
-                            __builtin_shuffle(t0, t2, index{2, 3, 6, 7}),
-                            __builtin_shuffle(t1, t3, index{0, 1, 4, 5}),
-                            __builtin_shuffle(t1, t3, index{2, 3, 6, 7})};
-      for (int q = 0; q < 4; ++q) std::memcpy(out + (p + q) * nr + c, &rows[q], sizeof(quad));
-    }
-    for (int64_t p = kc4; p < kc; ++p)
-      for (int q = 0; q < 4; ++q) out[p * nr + c + q] = col[q * cs + p];
   }
 }
 
@@ -144,7 +158,7 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) 
     if (cols == nr && cs == 1) {  // rows of the sliver are contiguous: copy them
       for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, src + p * rs, nr * sizeof(T));
     } else if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
-      pack_transposed(kc, src, cs, out);
+      interleave_lines<nr>(kc, src, cs, out);
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int c = 0; c < nr; ++c) out[p * nr + c] = c < cols ? src[p * rs + c * cs] : T(0);
