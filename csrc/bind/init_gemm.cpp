@@ -54,9 +54,14 @@ Operand operand(const py::array& x, bool transpose, const char* name) {
 
 template <class T>
 void run(const rb::cpu::GemmProblem<T>& problem, const rb::cpu::BatchStrides& strides) {
-  py::gil_scoped_release release;
-  auto call = [&] { RB_DISPATCH(batched_gemm<T>(problem, strides)); };
-  call();
+  try {
+    py::gil_scoped_release release;
+    auto call = [&] { RB_DISPATCH(batched_gemm<T>(problem, strides)); };
+    call();
+  } catch (const std::bad_alloc&) {  // the packing buffers (C is untouched)
+    PyErr_SetString(PyExc_MemoryError, "gemm: not enough memory for its packing buffers");
+    throw py::error_already_set();
+  }
 }
 
 // Shared by gemm (2-D operands) and batched_gemm (3-D, or one of them 2-D and

@@ -13,6 +13,7 @@ namespace rb {
 int num_threads();              // the configured count (>= 1)
 void set_num_threads(int n);    // n >= 1
 int kernel_threads();           // num_threads(), or 1 inside a parallel region
+int thread_index();             // this thread's number in its team (0 outside one)
 
 // Calls f(lo, hi) on contiguous chunks of [begin, end), one chunk per thread,
 // each chunk at least `grain` long (so tiny loops stay on one thread).

@@ -65,6 +65,14 @@ int kernel_threads() {
 #endif
 }
 
+int thread_index() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx512: return "avx512";

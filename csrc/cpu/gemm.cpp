@@ -24,6 +24,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -59,8 +60,8 @@ struct Blocking {
   static constexpr int64_t nc = (512 * 1024 / (kc * sizeof(T))) / nr * nr;  // B panel ~512 KiB, in L2
 };
 
-// A 64-byte aligned scratch buffer that only grows; one per thread and role,
-// so packing never pays for allocation and page faults after the first call.
+// A 64-byte aligned scratch buffer that only grows (reserve returns null when
+// the allocation fails).
 struct ScratchBuffer {
   void* data = nullptr;
   size_t bytes = 0;
@@ -76,10 +77,24 @@ struct ScratchBuffer {
   }
 };
 
+// Elements of one thread's packing space: a B panel (KC x NC), then an A
+// block (KC x MC). Both sizes are multiples of 16, so both parts stay
+// 64-byte aligned.
 template <class T>
-T* scratch(int role, int64_t count) {
-  thread_local ScratchBuffer buffers[2];
-  return static_cast<T*>(buffers[role].reserve(static_cast<size_t>(count) * sizeof(T)));
+constexpr int64_t packing_space() {
+  return Blocking<T>::kc * (Blocking<T>::nc + Blocking<T>::mc);
+}
+
+// Packing spaces for `threads` threads, owned by the calling thread and kept
+// between calls, so packing pays for allocation and page faults only once.
+// They are taken before any parallel region, where a failure can still be
+// reported: std::bad_alloc (MemoryError in Python).
+template <class T>
+T* team_packing_space(int64_t threads) {
+  thread_local ScratchBuffer buffer;
+  void* space = buffer.reserve(static_cast<size_t>(threads * packing_space<T>()) * sizeof(T));
+  if (space == nullptr) throw std::bad_alloc();
+  return static_cast<T*>(space);
 }
 
 // dst[q*dst_stride + j] = src[j*src_stride + q] for q, j < 4: a 4 x 4 block
@@ -251,14 +266,15 @@ void epilogue(T* c, int64_t ldc, int64_t rows, int64_t cols, const T* bias, Acti
   }
 }
 
-// One thread's share: C[m0:m1, n0:n1].
+// One thread's share, C[m0:m1, n0:n1], packed in its own `space`.
 template <class T>
-void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                    T* space) {
   using K = Blocking<T>;
   constexpr int mr = K::mr, nr = K::nr;
   const bool has_epilogue = pr.bias != nullptr || pr.activation != Activation::none;
-  T* bpack = scratch<T>(0, K::kc * K::nc);
-  T* apack = scratch<T>(1, K::kc * K::mc);
+  T* bpack = space;
+  T* apack = space + K::kc * K::nc;
   alignas(64) T edge[mr * nr];
   for (int64_t jc = n0; jc < n1; jc += K::nc) {
     const int64_t nc = min64(K::nc, n1 - jc);
@@ -310,10 +326,16 @@ void gemm_empty_k(const GemmProblem<T>& pr) {
   epilogue(pr.c, pr.ldc, pr.m, pr.n, pr.bias, pr.activation);
 }
 
-}  // namespace
-
+// Threads worth using for one product: small ones stay on one thread, where
+// waking a team would cost more than it saves.
 template <class T>
-void gemm(const GemmProblem<T>& pr) {
+int64_t product_threads(const GemmProblem<T>& pr) {
+  return 2.0 * pr.m * pr.n * pr.k < 2.0e6 ? 1 : kernel_threads();
+}
+
+// One product on `threads` threads, thread t packing in space + t * packing_space.
+template <class T>
+void gemm_on(const GemmProblem<T>& pr, int64_t threads, T* space) {
   using K = Blocking<T>;
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) return gemm_empty_k(pr);
@@ -321,15 +343,13 @@ void gemm(const GemmProblem<T>& pr) {
   // Split C into a tm x tn grid of whole tiles, one rectangle per thread,
   // picking the grid whose largest rectangle is smallest (ties: split m).
   const int64_t tiles_m = ceil_div(pr.m, K::mr), tiles_n = ceil_div(pr.n, K::nr);
-  const double flops = 2.0 * pr.m * pr.n * pr.k;
-  const int64_t threads = flops < 2.0e6 ? 1 : kernel_threads();
   int64_t tm = 1, tn = 1, best = -1;
   for (int64_t d = threads; d >= 1; --d) {
     if (threads % d != 0 || d > tiles_m || threads / d > tiles_n) continue;
     const int64_t cost = ceil_div(tiles_m, d) * ceil_div(tiles_n, threads / d);
     if (best < 0 || cost < best) best = cost, tm = d, tn = threads / d;
   }
-  if (tm * tn == 1) return gemm_rectangle(pr, 0, pr.m, 0, pr.n);
+  if (tm * tn == 1) return gemm_rectangle(pr, 0, pr.m, 0, pr.n, space);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(static_cast<int>(tm * tn))
   {
@@ -337,29 +357,39 @@ void gemm(const GemmProblem<T>& pr) {
     const int64_t ti = t / tn, tj = t % tn;
     const int64_t m0 = tiles_m * ti / tm * K::mr, m1 = min64(pr.m, tiles_m * (ti + 1) / tm * K::mr);
     const int64_t n0 = tiles_n * tj / tn * K::nr, n1 = min64(pr.n, tiles_n * (tj + 1) / tn * K::nr);
-    if (m0 < m1 && n0 < n1) gemm_rectangle(pr, m0, m1, n0, n1);
+    if (m0 < m1 && n0 < n1) gemm_rectangle(pr, m0, m1, n0, n1, space + t * packing_space<T>());
   }
 #endif
 }
 
+}  // namespace
+
+template <class T>
+void gemm(const GemmProblem<T>& pr) {
+  const int64_t threads = product_threads(pr);
+  gemm_on(pr, threads, team_packing_space<T>(threads));
+}
+
 template <class T>
 void batched_gemm(const GemmProblem<T>& pr, const BatchStrides& s) {
-  auto one = [&](int64_t t) {
+  auto product = [&](int64_t t) {
     GemmProblem<T> q = pr;
     q.a += t * s.a_batch;
     q.b += t * s.b_batch;
     q.c += t * s.c_batch;
-    gemm(q);
+    return q;
   };
-  // Many products: one thread per product (each runs serially inside the
-  // parallel region). Few: one after another, each using every thread.
+  // Many products: one thread per product, each packing in its own space.
+  // Few: one after another, each using every thread.
   const int64_t threads = kernel_threads();
   if (threads > 1 && (s.batch % threads == 0 || s.batch >= 4 * threads)) {
+    T* space = team_packing_space<T>(threads);
     parallel_for(0, s.batch, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t t = lo; t < hi; ++t) one(t);
+      T* mine = space + thread_index() * packing_space<T>();
+      for (int64_t t = lo; t < hi; ++t) gemm_on(product(t), 1, mine);
     });
   } else {
-    for (int64_t t = 0; t < s.batch; ++t) one(t);
+    for (int64_t t = 0; t < s.batch; ++t) gemm(product(t));
   }
 }
 

@@ -1,6 +1,9 @@
 """rb.kernels.gemm / batched_gemm against a float64 NumPy reference."""
 
 import math
+import subprocess
+import sys
+import textwrap
 import threading
 
 import numpy as np
@@ -355,6 +358,28 @@ def test_output_size_overflow_raises():
     b = np.broadcast_to(f32(1, 1), (1, 2**30))
     with pytest.raises(ValueError, match="overflows"):
         kernels.batched_gemm(a, b)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses RLIMIT_AS and /proc")
+def test_out_of_memory_for_packing_raises_memory_error():
+    # A fresh process whose address space is capped just above what it uses:
+    # the first float64 product cannot get its packing buffers.
+    code = textwrap.dedent("""
+        import resource, numpy as np, rosenblatt as rb
+        rb.set_num_threads(1)
+        a = np.ones((64, 64))
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * 4096
+        resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 18), resource.RLIM_INFINITY))
+        try:
+            rb.kernels.gemm(a, a)
+        except MemoryError as e:
+            print("MemoryError:", e)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "MemoryError: gemm: not enough memory" in result.stdout
 
 
 def test_unaligned_strides_raise():
