@@ -151,9 +151,6 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
       interleave_lines<mr>(kc, src, rs, out);
     } else if (rows == mr && rs == 1) {  // columns are contiguous (op(A) = X^T): copy them
       for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * mr, src + p * cs, mr * sizeof(T));
-    } else if (rows == mr) {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < mr; ++r) out[p * mr + r] = src[r * rs + p * cs];
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int r = 0; r < mr; ++r) out[p * mr + r] = r < rows ? src[r * rs + p * cs] : T(0);
