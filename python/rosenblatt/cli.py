@@ -1,10 +1,21 @@
-"""The ``rosenblatt`` command: ``rosenblatt info`` and ``rosenblatt bench``."""
+"""The ``rosenblatt`` command: ``rosenblatt info``, ``rosenblatt bench`` and ``rosenblatt train <family>``.
+
+Each model family adds its ``train`` subcommands from its own ``commands``
+module (listed in :data:`TRAIN_COMMANDS`), whose ``register(commands,
+common)`` adds parsers that take ``common`` (the options every ``train``
+command has) as a parent and set ``run``. A run ends with :func:`report`,
+whose ``--json`` line is the last line printed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
+
+# Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
+TRAIN_COMMANDS = ("rosenblatt.models.commands",)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -39,6 +50,34 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _nonnegative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def common_train_options() -> argparse.ArgumentParser:
+    """The options every ``rosenblatt train`` command takes (an argparse parent)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
+    common.add_argument("--save", metavar="FILE", help="write the trained model to FILE")
+    common.add_argument("--plot", metavar="PNG", help="write a plot to PNG (needs matplotlib)")
+    common.add_argument("--json", action="store_true",
+                        help="end with a one-line JSON summary of the run")
+    return common
+
+
+def report(args: argparse.Namespace, *, model: str, dataset: str, epochs: int | None,
+           test: dict, seconds: float) -> None:
+    """Print the test metrics, then (with ``--json``) the one-line JSON summary as the last line."""
+    print("test " + ", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
+                              for key, value in test.items()))
+    if args.json:
+        print(json.dumps({"model": model, "dataset": dataset, "epochs": epochs, "test": test,
+                          "seconds": round(seconds, 3)}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rosenblatt.bench import FAMILIES
 
@@ -55,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=_positive_int, default=11, help="samples per candidate")
     bench.add_argument("--threads", type=_positive_int, help="threads for rosenblatt's kernels")
     bench.set_defaults(run=_bench)
+
+    train = commands.add_parser("train", help="train a model family on bundled data")
+    families = train.add_subparsers(dest="family", required=True, metavar="FAMILY")
+    common = common_train_options()
+    for module in TRAIN_COMMANDS:
+        importlib.import_module(module).register(families, common)
     return parser
 
 
