@@ -1,0 +1,55 @@
+"""Differentiable ops on Tensors (``import rosenblatt.functional as F``).
+
+Grouped like the kernels: elementwise, reduce, shape, linalg, activation,
+loss, norm, dropout and regularization.
+"""
+
+from rosenblatt.functional.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    maxout,
+    prelu,
+    relu,
+    selu,
+    sigmoid,
+    softmax,
+    softplus,
+    tanh,
+)
+from rosenblatt.functional.elementwise import (
+    abs,
+    add,
+    clamp,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    where,
+)
+from rosenblatt.functional.linalg import linear, matmul
+from rosenblatt.functional.reduce import logsumexp, max, mean, min, std, sum, var
+from rosenblatt.functional.shape import (
+    cat,
+    chunk,
+    concat,
+    expand,
+    flatten,
+    gather,
+    pad,
+    permute,
+    reshape,
+    scatter_add,
+    split,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
+)
