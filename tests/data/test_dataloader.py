@@ -188,6 +188,8 @@ def test_collate_errors_name_the_problem():
         default_collate([{"a": 1}, {"b": 1}])
     with pytest.raises(TypeError, match="unsupported"):
         default_collate([object(), object()])
+    with pytest.raises(ValueError, match="empty"):
+        default_collate([])
 
 
 def test_custom_collate_fn():

@@ -36,15 +36,22 @@ def _stack_field(values: list, where: str):
         raise ValueError(f"cannot collate {where}: samples have different shapes {shapes}") from None
 
 
-def default_collate(samples: list, _where: str = "the samples"):
+def default_collate(samples: list):
     """Merge a list of samples into a batch.
 
     Arrays, numbers and Tensors are stacked along a new first axis into one
     Tensor (keeping their dtype: integer labels stay integers; Python floats
     become float32, Python ints int64). Tuples, lists and named tuples are
     collated field by field and keep their type; dicts key by key. Strings
-    are returned as a list.
+    are returned as a list. Samples that do not match (different shapes,
+    keys or numbers of fields) raise ValueError naming the field.
     """
+    if len(samples) == 0:
+        raise ValueError("cannot collate an empty list of samples")
+    return _collate(samples, "the samples")
+
+
+def _collate(samples: list, where: str):
     first = samples[0]
     if isinstance(first, str):
         return list(samples)
@@ -52,20 +59,20 @@ def default_collate(samples: list, _where: str = "the samples"):
         keys = list(first)
         for sample in samples:
             if not isinstance(sample, Mapping) or list(sample) != keys:
-                raise ValueError(f"cannot collate {_where}: dict samples must all have the keys {keys}")
-        return {key: default_collate([s[key] for s in samples], f"key {key!r}") for key in keys}
+                raise ValueError(f"cannot collate {where}: dict samples must all have the keys {keys}")
+        return {key: _collate([s[key] for s in samples], f"key {key!r}") for key in keys}
     if isinstance(first, (tuple, list)):
         width = len(first)
         for sample in samples:
             if not isinstance(sample, (tuple, list)) or len(sample) != width:
-                raise ValueError(f"cannot collate {_where}: every sample must be a sequence of {width} fields")
-        fields = [default_collate([s[k] for s in samples], f"field {k}") for k in range(width)]
+                raise ValueError(f"cannot collate {where}: every sample must be a sequence of {width} fields")
+        fields = [_collate([s[k] for s in samples], f"field {k}") for k in range(width)]
         if isinstance(first, tuple) and hasattr(first, "_fields"):
             return type(first)(*fields)
         return tuple(fields) if isinstance(first, tuple) else fields
     if isinstance(first, (Tensor, np.ndarray, np.generic, bool, int, float)) or hasattr(first, "__array__"):
-        return Tensor(_stack_field(samples, _where))
-    raise TypeError(f"cannot collate {_where}: unsupported sample type {type(first).__name__}")
+        return Tensor(_stack_field(samples, where))
+    raise TypeError(f"cannot collate {where}: unsupported sample type {type(first).__name__}")
 
 
 def _gatherer(dataset) -> Callable | None:
@@ -93,7 +100,10 @@ class DataLoader:
     generator : a ``numpy.random.Generator`` for shuffling; default the
         library generator :func:`rosenblatt.random.generator`.
 
-    ``len(loader)`` is the number of batches of one pass.
+    ``len(loader)`` is the number of batches of one pass. With the default
+    collate, a :class:`TensorDataset` (or a :class:`Subset` of one) is
+    batched by indexing each field once with the batch's indices instead of
+    stacking sample by sample; the batches are the same.
     """
 
     def __init__(
