@@ -152,7 +152,7 @@ class Function:
         arrays = [a.data if isinstance(a, Tensor) else a for a in args]
         record = is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
         ctx = Context(cls, tensors)
-        out = cls.forward(ctx, *arrays, **kwargs)
+        out = np.asarray(cls.forward(ctx, *arrays, **kwargs))  # NumPy turns 0-d results into scalars
         if _is_anomaly_enabled() and not _all_finite([out]) and _all_finite(
                 [t.data for t in tensors if t is not None]):
             raise FloatingPointError(f"{cls.__name__} produced NaN or inf in its output "
@@ -229,6 +229,10 @@ def backward(root, grad: np.ndarray | None = None, retain_graph: bool = False) -
         g = grads.pop(id(node), None)
         if g is None:  # no path from root carries a gradient here
             continue
+        if node._freed:
+            raise RuntimeError(
+                f"trying to backward through {node.function.__name__} a second time: the graph "
+                "was freed after the first backward; pass retain_graph=True to the first")
         handed_out.add(id(g))
         input_grads = node.function.backward(node, g)
         if not isinstance(input_grads, tuple):

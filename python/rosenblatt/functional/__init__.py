@@ -53,3 +53,14 @@ from rosenblatt.functional.shape import (
     transpose,
     unsqueeze,
 )
+from rosenblatt.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    multi_margin_loss,
+    nll_loss,
+)

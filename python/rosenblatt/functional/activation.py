@@ -96,18 +96,19 @@ class ELU(Function):
 
 
 class Softplus(Function):
-    """log(1 + exp(beta x)) / beta, linear above ``threshold``; d/dx = sigmoid(beta x)."""
+    """log(1 + exp(beta x)) / beta, and x where beta x > ``threshold``; d/dx = sigmoid(beta x) (1 there)."""
 
     @staticmethod
     def forward(ctx, x, beta, threshold):
         bx = beta * x
         ctx.save_for_backward(bx)
+        ctx.threshold = threshold
         return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         (bx,) = ctx.saved_tensors
-        return g * (0.5 * np.tanh(0.5 * bx) + 0.5), None, None
+        return g * np.where(bx > ctx.threshold, 1, 0.5 * np.tanh(0.5 * bx) + 0.5), None, None
 
 
 def _erfc(z: np.ndarray) -> np.ndarray:

@@ -7,6 +7,8 @@ gradient is the upstream gradient broadcast back over the reduced axes.
 
 from __future__ import annotations
 
+import builtins
+
 import numpy as np
 
 from rosenblatt.autograd import Function
@@ -20,9 +22,9 @@ def normalize_axes(axis, ndim: int) -> tuple:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = []
     for a in axes:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % builtins.max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"repeated axis in {axis}")
     return tuple(sorted(out))
@@ -94,7 +96,7 @@ class Var(Function):
         count = int(np.prod([a.shape[i] for i in axes]))
         centered = a - a.mean(axis=axes, keepdims=True)
         ctx.save_for_backward(centered)
-        ctx.axes, ctx.keepdims, ctx.denominator = axes, keepdims, max(count - correction, 0)
+        ctx.axes, ctx.keepdims, ctx.denominator = axes, keepdims, builtins.max(count - correction, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray((centered * centered).sum(axis=axes, keepdims=keepdims)
                               / a.dtype.type(ctx.denominator))
