@@ -140,7 +140,7 @@ class LRScheduler:
         expected = set(self.state_dict())
         if not isinstance(state_dict, dict) or set(state_dict) != expected:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
-            raise ValueError(f"not a {type(self).__name__} state_dict: expected keys "
+            raise ValueError(f"{type(self).__name__} state_dict must have the keys "
                              f"{sorted(expected)}, got {got}")
         self.__dict__.update(state_dict)
 
@@ -351,12 +351,12 @@ class _Composite(LRScheduler):
     def load_state_dict(self, state_dict: dict) -> None:
         saved = state_dict.get("_schedulers") if isinstance(state_dict, dict) else None
         if not isinstance(saved, list) or len(saved) != len(self._schedulers):
-            raise ValueError(f"not a {type(self).__name__} state_dict of "
-                             f"{len(self._schedulers)} schedulers")
+            raise ValueError(f"{type(self).__name__} state_dict must hold the states of "
+                             f"{len(self._schedulers)} schedulers under '_schedulers'")
         own = {k: v for k, v in state_dict.items() if k != "_schedulers"}
         expected = set(self.state_dict()) - {"_schedulers"}
         if set(own) != expected:
-            raise ValueError(f"not a {type(self).__name__} state_dict: expected keys "
+            raise ValueError(f"{type(self).__name__} state_dict must have the keys "
                              f"{sorted(expected | {'_schedulers'})}, got {sorted(state_dict)}")
         for scheduler, state in zip(self._schedulers, saved):
             scheduler.load_state_dict(state)
