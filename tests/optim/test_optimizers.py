@@ -127,12 +127,13 @@ def test_one_native_call_per_group_and_dtype(name, options, monkeypatch):
         calls.clear()
         ours_opt.step()
         assert calls == [3, 2]
-    ours_opt.add_param_group({"params": [Parameter(np.ones(3)), Parameter(np.ones(2))]})
-    for p in ours_opt.param_groups[2]["params"]:
-        p.grad = Tensor(np.ones(p.shape))
+    mixed = [Parameter(np.ones(3)), Parameter(np.ones(2, np.float32)), Parameter(np.ones(4))]
+    ours_opt.add_param_group({"params": mixed})
+    for p in mixed:
+        p.grad = Tensor(np.ones(p.shape, p.dtype))
     calls.clear()
     ours_opt.step()
-    assert calls == [3, 2, 2]
+    assert calls == [3, 2, 2, 1]  # the mixed group: one call per dtype
 
 
 @pytest.mark.parametrize(("name", "options"), CASES)

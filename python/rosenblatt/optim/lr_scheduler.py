@@ -77,6 +77,8 @@ class LRScheduler:
     ``base_lrs`` alone (used when :class:`SequentialLR` restarts it).
     """
 
+    _initial = False  # True during step 0, which the constructor takes
+
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -91,8 +93,6 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
-
-    _initial = False  # True during the step the constructor takes
 
     def _initial_step(self) -> None:
         self._initial = True

@@ -17,7 +17,7 @@ missed steps for lack of a gradient) is updated in one call per batch that
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -180,6 +180,8 @@ class Optimizer:
         for index, entries in state_dict["state"].items():
             if index not in by_index:
                 raise ValueError(f"state[{index!r}] belongs to no parameter of param_groups")
+            if not isinstance(entries, dict):
+                raise ValueError(f"state[{index!r}] must be a dict of state entries")
             p = by_index[index]
             state[p] = {key: _copy_state(key, value, p, f"state[{index}][{key!r}]")
                         for key, value in entries.items()}
@@ -218,6 +220,14 @@ def check_non_negative(options: dict, *names: str) -> None:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
 
 
+def check_finite(options: dict, *names: str) -> None:
+    """Raise ValueError unless every option ``names`` is a finite number."""
+    for name in names:
+        value = options[name]
+        if not _is_real(value) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
 def check_fraction(name: str, value, *, closed: bool) -> None:
     """Raise ValueError unless ``value`` is in [0, 1] (closed) or [0, 1) (not closed)."""
     if not _is_real(value) or not (0 <= value <= 1 if closed else 0 <= value < 1):
@@ -228,7 +238,7 @@ def check_fraction(name: str, value, *, closed: bool) -> None:
 def check_flags(options: dict, *names: str) -> None:
     """Raise TypeError unless every option ``names`` is a bool."""
     for name in names:
-        if not isinstance(options[name], (bool, np.bool_)):
+        if not isinstance(options[name], bool):
             raise TypeError(f"{name} must be a bool, got {type(options[name]).__name__}")
 
 
@@ -236,7 +246,6 @@ def _is_real(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
-def params_of(batch: Iterable[Tensor]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def params_of(batch: list[Tensor]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The parameter arrays and gradient arrays of a batch, for a kernel call."""
-    batch = list(batch)
     return [p.data for p in batch], [p.grad.data for p in batch]

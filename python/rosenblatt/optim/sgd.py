@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 from rosenblatt import kernels, random
-from rosenblatt.optim.optimizer import Optimizer, check_flags, check_non_negative, params_of
+from rosenblatt.optim.optimizer import (
+    Optimizer,
+    check_finite,
+    check_flags,
+    check_non_negative,
+    params_of,
+)
 
 __all__ = ["SGD"]
 
@@ -60,8 +64,7 @@ class SGD(Optimizer):
 
     def _check_options(self, options: dict) -> None:
         check_non_negative(options, "lr", "momentum", "weight_decay", "noise_std", "noise_decay")
-        if not math.isfinite(options["dampening"]):
-            raise ValueError(f"dampening must be a finite number, got {options['dampening']!r}")
+        check_finite(options, "dampening")
         check_flags(options, "nesterov", "maximize")
         if options["nesterov"] and (options["momentum"] <= 0 or options["dampening"] != 0):
             raise ValueError("nesterov=True requires momentum > 0 and dampening == 0, got "
