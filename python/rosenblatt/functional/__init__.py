@@ -18,6 +18,7 @@ from rosenblatt.functional.activation import (
     softplus,
     tanh,
 )
+from rosenblatt.functional.dropout import dropout
 from rosenblatt.functional.elementwise import (
     abs,
     add,
@@ -35,7 +36,9 @@ from rosenblatt.functional.elementwise import (
     where,
 )
 from rosenblatt.functional.linalg import linear, matmul
+from rosenblatt.functional.norm import batch_norm, layer_norm
 from rosenblatt.functional.reduce import logsumexp, max, mean, min, std, sum, var
+from rosenblatt.functional.regularization import l1_penalty, l2_penalty
 from rosenblatt.functional.shape import (
     cat,
     chunk,

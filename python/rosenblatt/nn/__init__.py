@@ -1,0 +1,35 @@
+"""Neural-network building blocks (``rb.nn``) with PyTorch's names, arguments and layouts.
+
+Module, Parameter, containers (Sequential, ModuleList, ModuleDict), layers
+(Linear, Identity, Flatten, activations, Dropout, BatchNorm1d, LayerNorm),
+initialization (``rb.nn.init``) and gradient clipping (``rb.nn.utils``).
+"""
+
+from rosenblatt.nn import init, utils
+from rosenblatt.nn.activation import (
+    ELU,
+    GELU,
+    SELU,
+    LeakyReLU,
+    LogSoftmax,
+    Maxout,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from rosenblatt.nn.containers import ModuleDict, ModuleList, Sequential
+from rosenblatt.nn.dropout import Dropout
+from rosenblatt.nn.linear import Flatten, Identity, Linear
+from rosenblatt.nn.module import Module
+from rosenblatt.nn.normalization import BatchNorm1d, LayerNorm
+from rosenblatt.nn.parameter import Parameter
+
+__all__ = [
+    "ELU", "GELU", "SELU", "BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict", "ModuleList",
+    "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "init", "utils",
+]
