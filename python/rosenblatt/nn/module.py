@@ -33,8 +33,11 @@ def _parse_to(args, device, dtype):
     for arg in args:
         if isinstance(arg, str) and arg.split(":", 1)[0] in backend.DEVICES:
             device = arg
-        else:
-            dtype = arg
+            continue
+        try:
+            dtype = np.dtype(arg)
+        except TypeError:  # neither a dtype nor a known device: check_device names it
+            device = arg
     if dtype is not None:
         dtype = np.dtype(dtype)
         if not np.issubdtype(dtype, np.floating):

@@ -1,7 +1,7 @@
 """BatchNorm1d and LayerNorm, with PyTorch's parameter and buffer names.
 
-BatchNorm1d holds ``weight`` (gamma, ones) and ``bias`` (beta, zeros) when
-``affine``, and the buffers ``running_mean`` (zeros), ``running_var`` (ones)
+BatchNorm1d holds ``weight`` (gamma, ones) and ``bias`` (beta, zeros; unless
+``bias=False``) when ``affine``, and the buffers ``running_mean`` (zeros), ``running_var`` (ones)
 and ``num_batches_tracked`` (an int64 count) when ``track_running_stats``.
 In training it normalizes with the batch statistics and moves the running
 ones by ``momentum`` (or by the cumulative average 1 / num_batches_tracked
@@ -27,7 +27,7 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None) -> None:
+                 dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_features < 1:
             raise ValueError(f"BatchNorm1d: num_features must be >= 1, got {num_features}")
@@ -36,7 +36,10 @@ class BatchNorm1d(Module):
         dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(self.num_features, dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_features, dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -59,8 +62,9 @@ class BatchNorm1d(Module):
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -85,7 +89,8 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class LayerNorm(Module):
@@ -126,4 +131,4 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
