@@ -7,6 +7,7 @@ Layout of the file (format version 1):
   the param groups as in ``optimizer.state_dict()``) and ``extra.<name>``
   (arrays the caller adds, e.g. the best weights under early stopping);
 - metadata, each a JSON string: ``format`` and ``version``, ``epoch``,
+  ``model_keys`` (the state_dict's key order, which safetensors does not keep),
   ``rng_state`` (:func:`rosenblatt.random.get_rng_state`), ``optimizer``
   (its class, param groups and non-array state such as ``step``),
   ``scheduler`` (its class and state_dict) and ``extra``.
@@ -73,6 +74,7 @@ def save_checkpoint(path, model, optimizer=None, scheduler=None, epoch: int | No
     for name, value in model.state_dict().items():
         tensors[f"model.{name}"] = _host(value)
     metadata = {"format": FORMAT, "version": str(VERSION), "epoch": _dumps(epoch, "epoch"),
+                "model_keys": _dumps([k[len("model."):] for k in tensors], "model keys"),
                 "rng_state": _dumps(rb_random.get_rng_state(), "RNG state"),
                 "extra": _dumps(extra, "extra data")}
     if optimizer is not None:
@@ -120,7 +122,7 @@ def _read(path) -> tuple[dict, dict]:
         raise ValueError(f"{where} has format version {metadata.get('version')!r}; this rosenblatt "
                          f"reads version {VERSION}")
     decoded = {}
-    for key in ("epoch", "rng_state", "extra", "optimizer", "scheduler"):
+    for key in ("epoch", "model_keys", "rng_state", "extra", "optimizer", "scheduler"):
         if key in metadata:
             try:
                 decoded[key] = json.loads(metadata[key])
@@ -129,6 +131,10 @@ def _read(path) -> tuple[dict, dict]:
     stray = sorted(k for k in tensors if not k.startswith(_PREFIXES))
     if stray:
         raise ValueError(f"{where} has tensors outside the checkpoint layout: {stray[:5]}")
+    model_keys = decoded.get("model_keys")
+    if not isinstance(model_keys, list) or \
+            sorted(map(str, model_keys)) != sorted(k[len("model."):] for k in tensors if k.startswith("model.")):
+        raise ValueError(f"{where} is corrupt: its model_keys metadata does not list its model tensors")
     return tensors, decoded
 
 
@@ -227,7 +233,7 @@ def load_checkpoint(path, model=None, optimizer=None, scheduler=None, *,
     """
     where = f"checkpoint {os.fspath(path)!r}"
     tensors, meta = _read(path)
-    model_state = OrderedDict((k[len("model."):], v) for k, v in tensors.items() if k.startswith("model."))
+    model_state = OrderedDict((name, tensors[f"model.{name}"]) for name in meta["model_keys"])
     optimizer_state = _optimizer_state(tensors, meta.get("optimizer"), where)
     rng_state = meta.get("rng_state")
     if restore_rng is None:
