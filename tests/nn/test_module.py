@@ -200,3 +200,14 @@ def test_nn_utils_reexports_gradient_clipping():
     assert max(np.abs(p.grad.data).max() for p in net.parameters()) <= 1e-3
     with pytest.raises(AttributeError, match="no attribute 'clip_grad'"):
         nn.utils.clip_grad  # noqa: B018
+
+
+def test_deepcopy_is_independent():
+    import copy
+
+    net = Net()
+    twin = copy.deepcopy(net)
+    assert [n for n, _ in twin.named_parameters()] == [n for n, _ in net.named_parameters()]
+    assert twin.block.fc.weight.data is not net.block.fc.weight.data
+    np.testing.assert_array_equal(twin.block.fc.weight.data, net.block.fc.weight.data)
+    assert twin.tied is twin.head[1]  # sharing survives the copy

@@ -47,22 +47,22 @@ def _normalization_grad(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray
 
 
 class BatchNorm(Function):
-    """y = weight * (x - mu) / sqrt(var + eps) + bias per channel (axis 1)."""
+    """y = weight * (x - mean) / sqrt(var + eps) + bias per channel (axis 1).
+
+    ``mean`` and ``var`` are the batch's (biased) statistics when ``training``,
+    so the backward differentiates through them, else the running ones.
+    """
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, training, eps):
-        axes = (0,) + tuple(range(2, x.ndim))
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        if training:
-            xhat, inv_std = _normalize(x, axes, eps)
-        else:
-            inv_std = (1.0 / np.sqrt(var.astype(x.dtype) + x.dtype.type(eps))).reshape(shape)
-            xhat = (x - mean.astype(x.dtype).reshape(shape)) * inv_std
+        inv_std = (1.0 / np.sqrt(var.astype(x.dtype, copy=False) + x.dtype.type(eps))).reshape(shape)
+        xhat = (x - mean.astype(x.dtype, copy=False).reshape(shape)) * inv_std
         y = xhat if weight is None else xhat * weight.reshape(shape)
         if bias is not None:
             y = y + bias.reshape(shape)
         ctx.save_for_backward(xhat, inv_std, weight)
-        ctx.axes, ctx.shape, ctx.training = axes, shape, training
+        ctx.axes, ctx.shape, ctx.training = (0,) + tuple(range(2, x.ndim)), shape, training
         return y.astype(x.dtype, copy=False)
 
     @staticmethod
@@ -165,18 +165,22 @@ def batch_norm(input: Tensor, running_mean, running_var, weight: Tensor | None =
     if training and m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input of shape {input.shape}")
-    if training and (mean_array is not None or var_array is not None):
+    if training:
         axes = (0,) + tuple(range(2, input.ndim))
         x = input.data
         mean = x.mean(axis=axes)
-        var = ((x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))) ** 2).sum(axis=axes) / (m - 1)
-        for stat, tensor, batch in ((mean_array, running_mean, mean), (var_array, running_var, var)):
+        centered = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
+        var = (centered * centered).mean(axis=axes)  # biased: normalizes the batch
+        for stat, tensor, batch in ((mean_array, running_mean, mean),
+                                    (var_array, running_var, var * (m / (m - 1)))):  # unbiased
             if stat is not None:
                 stat *= 1 - momentum
                 stat += momentum * batch.astype(stat.dtype, copy=False)
                 if isinstance(tensor, Tensor):
                     tensor._version += 1
-    return BatchNorm.apply(input, weight, bias, mean_array, var_array, bool(training), float(eps))
+        mean_array, var_array = mean, var
+    return BatchNorm.apply(input, weight, bias, mean_array, var_array, bool(training),
+                           float(eps))
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
