@@ -33,7 +33,7 @@ class History(Mapping):
 
     def append(self, row: Mapping[str, float]) -> None:
         """Add one epoch's values; a key new in this row is filled with NaN for earlier epochs."""
-        epochs = len(self)
+        epochs = self.epochs
         for key in row:
             self._records.setdefault(key, [math.nan] * epochs)
         for key, values in self._records.items():
