@@ -179,3 +179,19 @@ def test_unserializable_extra_is_a_clear_error(tmp_path):
     with pytest.raises(TypeError, match="extra data"):
         save_checkpoint(tmp_path / "x.safetensors", run.model, extra={"f": object()})
     assert not list(tmp_path.iterdir())
+
+
+def test_optimizer_with_other_group_sizes_is_refused(tmp_path):
+    path = tmp_path / "run.safetensors"
+    source = trained_run(epochs=1)
+    save_checkpoint(path, source.model, source.optimizer, epoch=1)
+    run = trained_run(seed=3)
+    before = snapshot(run)
+    params = list(run.model.parameters())
+    split = rb.optim.Adam([{"params": params[:1]}, {"params": params[1:]}], lr=0.01)
+    with pytest.raises(ValueError, match="1 parameter groups; the optimizer has 2"):
+        load_checkpoint(path, run.model, split)
+    one_short = rb.optim.Adam(params[:-1], lr=0.01)
+    with pytest.raises(ValueError, match="group 0 has 4 parameters in the checkpoint, 3 in the optimizer"):
+        load_checkpoint(path, run.model, one_short)
+    assert_same(snapshot(run), before)

@@ -139,8 +139,11 @@ def test_non_finite_loss_raises():
     def broken(output, target):
         return F.cross_entropy(output, target) * math.nan
 
+    before = run.weights()
     with pytest.raises(FloatingPointError, match="epoch 1, batch 1"):
-        fit(run.model, broken, run.optimizer, run.train_loader, epochs=1, progress=False)
+        fit(run.model, broken, run.optimizer, run.train_loader, epochs=1)
+    for name, weight in run.weights().items():  # raised before the update
+        np.testing.assert_array_equal(weight, before[name])
 
 
 def test_progress_is_quiet_or_plain_without_a_terminal(capsys):

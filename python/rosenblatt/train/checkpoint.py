@@ -42,7 +42,7 @@ _PREFIXES = ("model.", "optim.state.", "extra.")
 
 def _host(array) -> np.ndarray:
     """A C-contiguous NumPy copy of a Tensor's data or an array (CuPy arrays come to the host)."""
-    data = getattr(array, "data", array)
+    data = array if isinstance(array, np.ndarray) else getattr(array, "data", array)
     if hasattr(data, "get") and not isinstance(data, np.ndarray):
         data = data.get()
     return np.ascontiguousarray(data)
@@ -161,7 +161,7 @@ def _optimizer_state(tensors: dict, saved: dict | None, where: str) -> dict | No
 
 # -- checking against the live objects -------------------------------------------
 def _check_model(model, state: dict, where: str) -> None:
-    expected = {name: tuple(np.shape(getattr(t, "data", t))) for name, t in model.state_dict().items()}
+    expected = {name: _host(t).shape for name, t in model.state_dict().items()}
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     misshaped = [f"{name}: checkpoint {tuple(state[name].shape)}, model {shape}"
@@ -186,6 +186,11 @@ def _check_optimizer(optimizer, state: dict | None, where: str) -> dict:
     if len(groups) != len(optimizer.param_groups):
         raise ValueError(f"{where} has {len(groups)} parameter groups; the optimizer has "
                          f"{len(optimizer.param_groups)}")
+    for i, (saved, group) in enumerate(zip(groups, optimizer.param_groups)):
+        size = len(saved.get("params", ())) if isinstance(saved, dict) else None
+        if size != len(group["params"]):
+            raise ValueError(f"{where}: parameter group {i} has {size} parameters in the checkpoint, "
+                             f"{len(group['params'])} in the optimizer")
     params = [p for group in optimizer.param_groups for p in group["params"]]
     restored = []
     for saved, group in zip(groups, optimizer.param_groups):

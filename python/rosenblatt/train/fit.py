@@ -89,46 +89,35 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, *, epochs: int
     if resume is not None:
         history, done, stopped = _resume(resume, model, optimizer, scheduler, train_loader, early)
     resolved = None
+
+    def metrics_for(target) -> list:
+        """The metrics as [(name, fn)], chosen once from the first batch's targets."""
+        nonlocal resolved
+        if resolved is None:
+            resolved = resolve_metrics(metrics, target)
+        return resolved
+
     for epoch in range(done + 1, epochs + 1):
         if stopped:
             break
         lr = float(optimizer.param_groups[0]["lr"])
         start = time.perf_counter()
         bar = EpochProgress(progress, epoch, epochs, _length(train_loader))
-        model.train()
-        running = None
-        for index, batch in enumerate(train_loader):
-            x, y = split_batch(batch)
-            if running is None:
-                if resolved is None:
-                    resolved = resolve_metrics(metrics, y)
-                running = RunningMeans(resolved)
-            optimizer.zero_grad()
-            output = model(x)
-            loss = loss_fn(output, y)
-            loss.backward()
-            if grad_clip is not None:
-                clip_grad_norm_(params, grad_clip)
-            optimizer.step()
-            if scheduler is not None and scheduler_step == "batch":
-                scheduler.step()
-            value = float(loss.item())
-            if not math.isfinite(value):
-                bar.abort()
-                raise FloatingPointError(f"the training loss became {value} at epoch {epoch}, batch "
-                                         f"{index + 1}; lower the learning rate or set grad_clip")
-            running.add(batch_size_of(x), output, y, value)
-            bar.update(running.means(), running.samples / (time.perf_counter() - start))
-        if running is None:
-            raise ValueError("train_loader yielded no batches")
+        try:
+            running = _train_epoch(model, loss_fn, optimizer, train_loader, bar, epoch, metrics_for,
+                                   scheduler if scheduler_step == "batch" else None, params, grad_clip)
+        except BaseException:
+            bar.abort()
+            raise
+        train_seconds = time.perf_counter() - start
         row = {"epoch": epoch, **running.means()}
         if val_loader is not None:
-            results = evaluate_resolved(model, val_loader, loss_fn, lambda target: resolved)
+            results = evaluate_resolved(model, val_loader, loss_fn, metrics_for)
             row.update((f"val_{name}", value) for name, value in results.items())
         if scheduler is not None and scheduler_step == "epoch":
             scheduler.step()
-        seconds = time.perf_counter() - start
-        row.update(lr=lr, seconds=seconds, samples_per_s=running.samples / seconds)
+        row.update(lr=lr, seconds=time.perf_counter() - start,
+                   samples_per_s=running.samples / train_seconds)
         history.append(row)
         if early is not None:
             stopped = early.update(epoch, row, model)
@@ -143,6 +132,36 @@ def fit(model, loss_fn, optimizer, train_loader, val_loader=None, *, epochs: int
     if plot is not None and history.epochs:
         plot_history(history, plot)
     return history
+
+
+def _train_epoch(model, loss_fn, optimizer, loader, bar, epoch, metrics_for, batch_scheduler, params,
+                 grad_clip) -> RunningMeans:
+    """One pass over ``loader`` (the loop of the module docstring); returns the running means."""
+    model.train()
+    running = None
+    start = time.perf_counter()
+    for index, batch in enumerate(loader):
+        x, y = split_batch(batch)
+        if running is None:
+            running = RunningMeans(metrics_for(y))
+        optimizer.zero_grad()
+        output = model(x)
+        loss = loss_fn(output, y)
+        value = float(loss.item())
+        if not math.isfinite(value):  # stop before the update spreads it into the weights
+            raise FloatingPointError(f"the training loss became {value} at epoch {epoch}, batch "
+                                     f"{index + 1}; lower the learning rate or set grad_clip")
+        loss.backward()
+        if grad_clip is not None:
+            clip_grad_norm_(params, grad_clip)
+        optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
+        running.add(batch_size_of(x), output, y, value)
+        bar.update(running.means(), running.samples / (time.perf_counter() - start))
+    if running is None:
+        raise ValueError("train_loader yielded no batches")
+    return running
 
 
 def _check_epochs(epochs) -> int:

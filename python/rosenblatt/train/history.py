@@ -16,7 +16,8 @@ class History(Mapping):
     metric (``accuracy`` ... measured on the training batches as they were
     trained), ``val_loss`` and ``val_<metric>`` when there is a validation
     loader, ``lr`` (the first param group's learning rate during the epoch),
-    ``seconds`` and ``samples_per_s``. ``history["val_accuracy"][-1]`` is
+    ``seconds`` (the whole epoch, validation included) and ``samples_per_s``
+    (training samples per second of the training pass). ``history["val_accuracy"][-1]`` is
     the last validation accuracy.
 
     Attributes

@@ -53,7 +53,7 @@ def plot_history(history: Mapping, path: str | os.PathLike, *, metric: str | Non
     elif metric not in history:
         raise ValueError(f"history has no {metric!r}; it has {sorted(history)}")
     epochs = list(history["epoch"]) if "epoch" in history else list(range(1, len(history["loss"]) + 1))
-    figure = Figure(figsize=(10 if metric else 5, 4), dpi=100)
+    figure = Figure(figsize=(10 if metric else 5, 4), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     panels = figure.subplots(1, 2 if metric else 1, squeeze=False)[0]
     _panel(panels[0], history, "loss", epochs, "loss")
@@ -61,7 +61,6 @@ def plot_history(history: Mapping, path: str | os.PathLike, *, metric: str | Non
         _panel(panels[1], history, metric, epochs, metric.replace("_", " "))
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
     path = os.fspath(path)
     figure.savefig(path, format="png")
     return path
