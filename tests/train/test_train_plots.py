@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from rosenblatt.train import History, plot_history
+from rosenblatt.train import History, plot_curves, plot_history
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -26,6 +26,14 @@ def test_writes_png(tmp_path):
     assert (tmp_path / "loss.png").read_bytes()[:8] == PNG
 
 
+def test_plot_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = plot_curves(tmp_path / "m.png", {"mistakes": [9, 4, 1, 0]}, ylabel="mistakes", title="P")
+    assert (tmp_path / "m.png").read_bytes()[:8] == PNG and path.endswith("m.png")
+    with pytest.raises(ValueError, match="non-empty curve"):
+        plot_curves(tmp_path / "e.png", {"mistakes": []})
+
+
 def test_bad_requests(tmp_path):
     pytest.importorskip("matplotlib")
     with pytest.raises(ValueError, match="no 'f1'"):
@@ -39,6 +47,8 @@ def test_missing_matplotlib_names_the_pip_command(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)  # makes the import fail
     with pytest.raises(ImportError, match="pip install matplotlib"):
         plot_history(history(), tmp_path / "x.png")
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        plot_curves(tmp_path / "x.png", {"loss": [1.0]})
     assert not (tmp_path / "x.png").exists()
 
 

@@ -5,7 +5,8 @@ trains with a tqdm progress bar, validation, optional early stopping,
 per-epoch checkpoints and resuming, and returns a :class:`History`.
 Checkpoints are single safetensors files written atomically
 (:func:`save_checkpoint` / :func:`load_checkpoint`); :func:`plot_history`
-draws the loss and accuracy curves (with matplotlib).
+draws the loss and accuracy curves and :func:`plot_curves` any
+per-epoch curves (with matplotlib).
 """
 
 from rosenblatt.train.checkpoint import load_checkpoint, save_checkpoint
@@ -20,7 +21,7 @@ from rosenblatt.train.metrics import (
     predicted_classes,
     top_k_accuracy,
 )
-from rosenblatt.train.plots import plot_history
+from rosenblatt.train.plots import plot_curves, plot_history
 
 __all__ = [
     "EarlyStopping",
@@ -31,6 +32,7 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "mean_squared_error",
+    "plot_curves",
     "plot_history",
     "predicted_classes",
     "save_checkpoint",

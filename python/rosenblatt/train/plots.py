@@ -1,4 +1,4 @@
-"""Training curves: loss and a metric (train and validation) per epoch, saved as a PNG.
+"""Training curves saved as PNG: a History's loss and metric (train and validation), or any curves.
 
 Uses matplotlib's object API with the Agg canvas (no display, no pyplot
 global state), so it works on headless machines and inside threads.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-__all__ = ["plot_history"]
+__all__ = ["plot_curves", "plot_history"]
 
 
 def _matplotlib():
@@ -21,6 +21,22 @@ def _matplotlib():
         raise ImportError("plotting training curves needs matplotlib: pip install matplotlib "
                           "(or pip install 'rosenblatt[plot]')") from None
     return Figure, FigureCanvasAgg
+
+
+def _figure(panels: int):
+    """A Figure with ``panels`` side-by-side axes on an Agg canvas."""
+    Figure, FigureCanvasAgg = _matplotlib()
+    figure = Figure(figsize=(5 * panels, 4), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure, figure.subplots(1, panels, squeeze=False)[0]
+
+
+def _save(figure, path, title: str | None) -> str:
+    if title:
+        figure.suptitle(title)
+    path = os.fspath(path)
+    figure.savefig(path, format="png")
+    return path
 
 
 def _panel(axes, history: Mapping, key: str, epochs: list, title: str) -> None:
@@ -45,7 +61,6 @@ def plot_history(history: Mapping, path: str | os.PathLike, *, metric: str | Non
     """
     if "loss" not in history or not len(history["loss"]):
         raise ValueError("history has no 'loss' values to plot")
-    Figure, FigureCanvasAgg = _matplotlib()
     reserved = {"epoch", "loss", "lr", "seconds", "samples_per_s", "stopped_epoch", "best_epoch"}
     if metric is None:
         candidates = [k for k in history if k not in reserved and not k.startswith("val_")]
@@ -53,14 +68,28 @@ def plot_history(history: Mapping, path: str | os.PathLike, *, metric: str | Non
     elif metric not in history:
         raise ValueError(f"history has no {metric!r}; it has {sorted(history)}")
     epochs = list(history["epoch"]) if "epoch" in history else list(range(1, len(history["loss"]) + 1))
-    figure = Figure(figsize=(10 if metric else 5, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    panels = figure.subplots(1, 2 if metric else 1, squeeze=False)[0]
+    figure, panels = _figure(2 if metric else 1)
     _panel(panels[0], history, "loss", epochs, "loss")
     if metric:
         _panel(panels[1], history, metric, epochs, metric.replace("_", " "))
-    if title:
-        figure.suptitle(title)
-    path = os.fspath(path)
-    figure.savefig(path, format="png")
-    return path
+    return _save(figure, path, title)
+
+
+def plot_curves(path: str | os.PathLike, curves: Mapping[str, list], *, xlabel: str = "epoch",
+                ylabel: str | None = None, title: str | None = None) -> str:
+    """Save named curves (``{"mistakes": [...], ...}``, x = 1, 2, ...) on one axes to the PNG ``path``.
+
+    Returns the path written; raises ImportError (with the pip command) when
+    matplotlib is missing.
+    """
+    if not curves or not all(len(values) for values in curves.values()):
+        raise ValueError("plot_curves needs at least one non-empty curve")
+    figure, (axes,) = _figure(1)
+    for name, values in curves.items():
+        axes.plot(range(1, len(values) + 1), list(values), marker="o", markersize=3, label=name)
+    axes.set_xlabel(xlabel)
+    if ylabel:
+        axes.set_ylabel(ylabel)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return _save(figure, path, title)
