@@ -279,13 +279,15 @@ def _snapshot(component):
 
 
 def _apply_all(applies: list, where: str) -> None:
-    """Run every load; if one fails, undo those done (in reverse) and raise ValueError."""
+    """Run every load; if one fails, undo those done (in reverse) and raise (a ValueError for bad state)."""
     done = []
     for load, restore in applies:
         try:
             load()
-        except (ValueError, TypeError, KeyError) as error:
+        except Exception as error:
             for undo in reversed(done):
                 undo()
+            if not isinstance(error, (ValueError, TypeError, KeyError)):
+                raise
             raise ValueError(f"{where} could not be loaded, nothing was changed: {error}") from error
         done.append(restore)
