@@ -15,7 +15,7 @@ import json
 import sys
 
 # Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
-TRAIN_COMMANDS: tuple[str, ...] = ()
+TRAIN_COMMANDS = ("rosenblatt.models.commands",)
 
 
 def _info(args: argparse.Namespace) -> int:
