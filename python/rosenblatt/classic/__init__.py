@@ -1,0 +1,8 @@
+"""Classical machine learning with scikit-learn's API (``rb.classic``).
+
+Estimators take keyword-only hyper-parameters, validate in ``fit`` (which
+returns ``self``) and expose fitted attributes ending in ``_``; the heavy
+parts run on rosenblatt's native distance, kernel-matrix and GEMM kernels.
+"""
+
+from rosenblatt.classic.base import BaseEstimator, NotFittedError
