@@ -11,6 +11,8 @@ namespace py = pybind11;
 void init_gemm(py::module_& m);
 void init_softmax(py::module_& m);
 void init_optim(py::module_& m);
+void init_distance(py::module_& m);
+void init_svm(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -59,4 +61,6 @@ PYBIND11_MODULE(_C, m) {
   init_gemm(m);
   init_softmax(m);
   init_optim(m);
+  init_distance(m);
+  init_svm(m);
 }

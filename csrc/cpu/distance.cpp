@@ -1,0 +1,1 @@
+// pairwise distances, k-nearest selection and kernel matrices (being written).

@@ -1,0 +1,1 @@
+// the SMO solver of the soft-margin SVM dual (being written).
