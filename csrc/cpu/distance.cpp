@@ -139,21 +139,16 @@ enum class Form : int {
   sigmoid,      // alpha = gamma:                          tanh(g + coef0)
 };
 
-// base^e for an integer e >= 1, by repeated squaring.
-template <class T>
-inline T integer_power(T base, int64_t e) {
-  T result = 1;
-  for (; e > 0; e >>= 1, base *= base)
-    if (e & 1) result *= base;
-  return result;
-}
-
 // (Constant messages: kernel files build no strings, see common/simd.h.)
 constexpr const char* kOverflowX =
     "a squared row norm of X overflows its dtype; scale the data or use float64";
 constexpr const char* kOverflowY =
     "a squared row norm of Y overflows its dtype; scale the data or use float64";
 
+// The tiles of a result built on the dot product: the GEMM writes
+// alpha X_blk Y_blk^T into the tile, finish_row maps it in place. The row
+// and column terms (squared norms, or inverse norms for the cosine) are
+// computed once, when the producer is made.
 template <class T>
 class GemmTiles {
  public:
@@ -183,16 +178,17 @@ class GemmTiles {
     for (int64_t r = 0; r < rows; ++r)
       finish_row(out + r * ldo, cols, norm_terms() ? row_terms_[i0 + r] : T(0),
                  norm_terms() ? col_terms_ + j0 : nullptr);
-    if (!s_.same) return;
+    if (!s_.same || !norm_terms()) return;
     // The diagonal, exact: distance 0 (similarity 1 for the RBF kernel).
     const T diagonal = form_ == Form::rbf ? T(1) : T(0);
-    if (form_ == Form::linear || form_ == Form::poly || form_ == Form::sigmoid) return;
     for (int64_t i = i0 > j0 ? i0 : j0; i < i0 + rows && i < j0 + cols; ++i)
       out[(i - i0) * ldo + (i - j0)] = diagonal;
   }
 
  private:
-  bool norm_terms() const { return form_ != Form::linear && form_ != Form::poly && form_ != Form::sigmoid; }
+  bool norm_terms() const {
+    return form_ != Form::linear && form_ != Form::poly && form_ != Form::sigmoid;
+  }
 
   // terms[i] = ||v_i||^2, or for the cosine 1 / ||v_i|| (1 when ||v_i|| is
   // below 10 eps: such a vector is left unscaled, as scikit-learn's
@@ -252,9 +248,23 @@ class GemmTiles {
         break;
       case Form::linear:
         break;
-      case Form::poly:
-        for (int64_t j = 0; j < cols; ++j) g[j] = integer_power(g[j] + coef0_, degree_);
+      case Form::poly: {
+        // (g + coef0)^degree by repeated squaring, one vectorized pass per step.
+        T base[kBlockCols];  // cols <= kBlockCols
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) base[j] = g[j] + coef0_, g[j] = T(1);
+        for (int64_t e = degree_; e > 0; e >>= 1) {
+          if (e & 1) {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) g[j] *= base[j];
+          }
+          if (e > 1) {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) base[j] *= base[j];
+          }
+        }
         break;
+      }
       case Form::sigmoid:
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) g[j] = tanh_approx(g[j] + coef0_);
