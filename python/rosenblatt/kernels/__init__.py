@@ -9,11 +9,13 @@ naming it), releases the GIL while the kernel runs, and uses
 - Softmax family: :func:`softmax`, :func:`log_softmax`, :func:`cross_entropy`
 - Fused in-place optimizer steps: :func:`sgd_`, :func:`adagrad_`,
   :func:`adadelta_`, :func:`rmsprop_`, :func:`adam_`, :func:`adamw_`
+- SVM: :func:`smo_solve` (the soft-margin dual by SMO)
 """
 
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
+from rosenblatt.kernels.svm import SMOResult, smo_solve
 
 __all__ = [
     "adadelta_",
@@ -26,5 +28,7 @@ __all__ = [
     "log_softmax",
     "rmsprop_",
     "sgd_",
+    "smo_solve",
+    "SMOResult",
     "softmax",
 ]
