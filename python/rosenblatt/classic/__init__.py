@@ -6,3 +6,13 @@ parts run on rosenblatt's native distance, kernel-matrix and GEMM kernels.
 """
 
 from rosenblatt.classic.base import BaseEstimator, NotFittedError
+from rosenblatt.classic.basis import (
+    BasisFunctionRegression,
+    GaussianFeatures,
+    PolynomialFeatures,
+    SigmoidFeatures,
+)
+from rosenblatt.classic.bias_variance import bias_variance_decomposition, plot_bias_variance
+from rosenblatt.classic.linear_model import LinearRegression, LogisticRegression, Ridge
+from rosenblatt.classic.perceptron import KernelPerceptron, Perceptron
+from rosenblatt.classic.svm import SVC, LinearSVC
