@@ -54,6 +54,8 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         X = check_array(X)
         degree = integer_at_least(self.degree, "degree", 0)
         start = 0 if self.include_bias else 1
+        if degree < start:
+            raise ValueError("degree=0 without include_bias leaves no features")
         self.powers_ = np.array(
             [np.bincount(combo, minlength=X.shape[1])
              for k in range(start, degree + 1)

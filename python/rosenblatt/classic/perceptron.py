@@ -152,7 +152,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return X @ self.coef_.T + self.intercept_
 
     def predict(self, X) -> np.ndarray:
-        return predict_from_scores(self.classes_, self._scores(X))
+        scores = self._scores(X)
+        return predict_from_scores(self.classes_, scores)
 
 
 class KernelPerceptron(ClassifierMixin, BaseEstimator):
@@ -215,4 +216,5 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         return scores[:, 0] if len(self.classes_) == 2 else scores
 
     def predict(self, X) -> np.ndarray:
-        return predict_from_scores(self.classes_, self._scores(X))
+        scores = self._scores(X)
+        return predict_from_scores(self.classes_, scores)
