@@ -172,7 +172,7 @@ def test_svc_bad_hyper_parameters():
     for params, message in [({"kernel": "cubic"}, "kernel must be one of"),
                             ({"gamma": "large"}, "gamma must be"),
                             ({"gamma": -1.0}, "gamma must be"),
-                            ({"degree": -1}, "degree must be"),
+                            ({"degree": 0}, "degree must be"),
                             ({"degree": 2.5}, "degree must be"),
                             ({"coef0": np.nan}, "coef0 must be"),
                             ({"tol": 0}, "tol must be"),

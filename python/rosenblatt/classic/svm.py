@@ -73,8 +73,8 @@ def kernel_function(estimator, X: np.ndarray) -> dict:
     if estimator.kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {estimator.kernel!r}")
     degree = estimator.degree
-    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 0:
-        raise ValueError(f"degree must be an int >= 0, got {degree!r}")
+    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 1:
+        raise ValueError(f"degree must be an int >= 1, got {degree!r}")
     coef0 = estimator.coef0
     if isinstance(coef0, bool) or not isinstance(coef0, numbers.Real) or not np.isfinite(coef0):
         raise ValueError(f"coef0 must be a finite number, got {coef0!r}")
