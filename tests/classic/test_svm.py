@@ -57,7 +57,7 @@ def test_one_vs_rest_on_digits(digits_split):
     # Each machine's decision value, rebuilt from the public attributes.
     K = np.exp(-model._kernel_params["gamma"] *
                ((X_test[:5, None, :].astype(np.float64) - model.support_vectors_) ** 2).sum(-1))
-    np.testing.assert_allclose(K @ model.dual_coef_.T + model.intercept_, scores[:5], atol=1e-8)
+    np.testing.assert_allclose(K @ model.dual_coef_.T + model.intercept_, scores[:5], atol=1e-5)
 
 
 @pytest.mark.parametrize("kernel, options", [
@@ -84,13 +84,13 @@ def test_one_vs_one_layout_matches_scikit_learn():
     np.testing.assert_array_equal(ours.classes_, reference.classes_)
     np.testing.assert_array_equal(ours.support_, reference.support_)
     np.testing.assert_array_equal(ours.n_support_, reference.n_support_)
-    np.testing.assert_allclose(ours.dual_coef_, reference.dual_coef_, atol=1e-4)
-    np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=1e-4)
+    np.testing.assert_allclose(ours.dual_coef_, reference.dual_coef_, atol=1e-3)
+    np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=1e-3)
     for shape in ("ovo", "ovr"):
         ours.set_params(decision_function_shape=shape)
         reference.set_params(decision_function_shape=shape)
         np.testing.assert_allclose(ours.decision_function(X), reference.decision_function(X),
-                                   atol=1e-4)
+                                   atol=1e-3)
     np.testing.assert_array_equal(ours.predict(X), reference.predict(X))
 
 
@@ -193,3 +193,17 @@ def test_linear_svc_bad_hyper_parameters():
                             ({"random_state": "seed"}, "random_state")]:
         with pytest.raises(ValueError, match=message):
             LinearSVC(**params).fit(X, y)
+
+
+def test_float32_input_uses_a_float32_kernel_that_agrees_with_float64():
+    X, y = blobs(n=150, classes=3, seed=10)
+    X = X + 1e4        # a large common offset: the RBF kernel is computed around the mean
+    ours32 = SVC(gamma=0.5, decision_function_shape="ovo").fit(X.astype(np.float32), y)
+    ours64 = SVC(gamma=0.5, decision_function_shape="ovo").fit(X, y)
+    assert ours32.support_vectors_.dtype == np.float32
+    np.testing.assert_array_equal(ours32.support_, ours64.support_)
+    np.testing.assert_allclose(ours32.decision_function(X), ours64.decision_function(X),
+                               atol=2e-3)
+    reference = sklearn_svm.SVC(gamma=0.5).fit(X, y)
+    agree = ours32.predict(X.astype(np.float32)) == reference.predict(X)
+    assert agree.mean() >= 0.99

@@ -35,7 +35,13 @@ from rosenblatt.classic.base import (
     check_random_state,
     check_X_y,
 )
-from rosenblatt.classic.svm import class_labels, iteration_limit, kernel_function, kernel_matrix
+from rosenblatt.classic.svm import (
+    class_labels,
+    iteration_limit,
+    kernel_function,
+    kernel_matrix,
+    kernel_origin,
+)
 
 
 def rosenblatt_rule(inputs: np.ndarray, signs: np.ndarray, weight: np.ndarray, bias: np.ndarray,
@@ -181,11 +187,12 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y) -> KernelPerceptron:
-        X, y = check_X_y(X, y, dtype=np.float64)
+        X, y = check_X_y(X, y)
         max_iter = iteration_limit(self.max_iter)
         classes, index = class_labels(y)
         params = kernel_function(self, X)
-        K = kernel_matrix(X, None, params)
+        origin = kernel_origin(X, params)
+        K = kernel_matrix(X, None, params, origin)
         signs = one_vs_rest_signs(index, len(classes))
         rng = check_random_state(self.random_state) if self.shuffle else None
         coef = np.zeros((signs.shape[1], len(X)))
@@ -200,15 +207,15 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         self.dual_coef_ = coef[:, support]
         self.intercept_ = bias
         self.n_iter_, self.converged_, self.mistakes_per_epoch_ = len(mistakes), converged, mistakes
-        self._kernel_params = params
+        self._kernel_params, self._kernel_origin = params, origin
         return self
 
     def _scores(self, X) -> np.ndarray:
         check_is_fitted(self, "support_")
-        X = check_array(X, dtype=np.float64)
+        X = check_array(X)
         check_n_features(self, X)
-        return kernel_matrix(X, self.support_vectors_, self._kernel_params) @ self.dual_coef_.T \
-            + self.intercept_
+        K = kernel_matrix(X, self.support_vectors_, self._kernel_params, self._kernel_origin)
+        return K @ self.dual_coef_.T + self.intercept_
 
     def decision_function(self, X) -> np.ndarray:
         """f(x): (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""

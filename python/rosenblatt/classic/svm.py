@@ -80,7 +80,7 @@ def kernel_function(estimator, X: np.ndarray) -> dict:
         raise ValueError(f"coef0 must be a finite number, got {coef0!r}")
     gamma = estimator.gamma
     if gamma is None or (isinstance(gamma, str) and gamma == "scale"):
-        variance = float(X.var())
+        variance = float(X.var(dtype=np.float64))
         gamma = 1.0 / (X.shape[1] * variance) if variance > 0 else 1.0
     elif isinstance(gamma, str) and gamma == "auto":
         gamma = 1.0 / X.shape[1]
@@ -92,9 +92,28 @@ def kernel_function(estimator, X: np.ndarray) -> dict:
             "coef0": float(coef0)}
 
 
-def kernel_matrix(X: np.ndarray, Y: np.ndarray | None, params: dict) -> np.ndarray:
-    """K(X, Y) in float64 (C-contiguous) through the native kernel-matrix kernel."""
-    return np.ascontiguousarray(kernels.kernel_matrix(X, Y, **params), dtype=np.float64)
+def kernel_origin(X: np.ndarray, params: dict) -> np.ndarray | None:
+    """The point :func:`kernel_matrix` moves the data to the origin: the training mean for
+    'rbf' (translation invariant), None for the other kernels (which are not)."""
+    return X.mean(axis=0, dtype=np.float64).astype(X.dtype) if params["kernel"] == "rbf" else None
+
+
+def kernel_matrix(X: np.ndarray, Y: np.ndarray | None, params: dict,
+                  origin: np.ndarray | None) -> np.ndarray:
+    """K(X, Y) (Y None: K(X, X)) as a C-contiguous float64 array, by the native kernel.
+
+    It is computed in the precision of the training data (Y, or X when Y is
+    None): float32 data gives a float32 kernel, widened for the solver. With
+    an ``origin`` both sets are first shifted by it, so that the expansion
+    ||x||^2 + ||y||^2 - 2 x.y of the RBF distances loses nothing to a large
+    common offset of the data.
+    """
+    dtype = (X if Y is None else Y).dtype
+    X = X.astype(dtype, copy=False)
+    if origin is not None:
+        X = X - origin
+        Y = None if Y is None else Y - origin
+    return np.asarray(kernels.kernel_matrix(X, Y, **params), dtype=np.float64, order="C")
 
 
 def ovr_decision_function(votes: np.ndarray, confidences: np.ndarray) -> np.ndarray:
@@ -157,7 +176,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.multi_class = multi_class
 
     def fit(self, X, y) -> SVC:
-        X, y = check_X_y(X, y, dtype=np.float64)
+        X, y = check_X_y(X, y)
         C = positive_number(self.C, "C")
         tol = positive_number(self.tol, "tol")
         max_iter = iteration_limit(self.max_iter, unlimited=True)
@@ -168,37 +187,44 @@ class SVC(ClassifierMixin, BaseEstimator):
                              f"{self.decision_function_shape!r}")
         classes, index = class_labels(y)
         params = kernel_function(self, X)
-        K = kernel_matrix(X, None, params)
+        origin = kernel_origin(X, params)
+        # Samples grouped by class (stably, as libsvm): a pair's kernel block is
+        # four slices of K, and the support vectors come out grouped by class.
+        order = np.argsort(index, kind="stable")
+        K = kernel_matrix(X[order], None, params, origin)
+        bounds = np.r_[0, np.cumsum(np.bincount(index, minlength=len(classes)))]
+        sorted_index = index[order]
 
         one_vs_rest = self.multi_class == "ovr" and len(classes) > 2
         if one_vs_rest:
             # Machine c: class c (+1) against the rest (-1), on every sample.
-            machines = [(np.arange(len(X)), np.where(index == c, 1.0, -1.0))
+            machines = [(np.arange(len(X)), K, np.where(sorted_index == c, 1.0, -1.0))
                         for c in range(len(classes))]
         else:
             # Machine (i, j): class i (+1) against class j (-1), on their samples only.
             machines = []
             for i, j in zip(*np.triu_indices(len(classes), 1)):
-                rows = np.flatnonzero((index == i) | (index == j))
-                machines.append((rows, np.where(index[rows] == i, 1.0, -1.0)))
+                a, b = slice(bounds[i], bounds[i + 1]), slice(bounds[j], bounds[j + 1])
+                block = np.block([[K[a, a], K[a, b]], [K[b, a], K[b, b]]])
+                signs = np.r_[np.ones(a.stop - a.start), -np.ones(b.stop - b.start)]
+                machines.append((np.r_[a, b], block, signs))
 
-        coef = np.zeros((len(machines), len(X)))   # a_t y_t of every machine, by sample
+        coef = np.zeros((len(machines), len(X)))   # a_t y_t of every machine, by sorted sample
         intercept = np.empty(len(machines))
         n_iter = np.empty(len(machines), dtype=np.int64)
         converged = True
-        for m, (rows, signs) in enumerate(machines):
-            block = K if len(rows) == len(X) else K[np.ix_(rows, rows)]
+        for m, (positions, block, signs) in enumerate(machines):
             result = kernels.smo_solve(block, signs, C=C, tol=tol, max_iter=max_iter)
-            coef[m, rows] = result.alpha * signs
+            coef[m, positions] = result.alpha * signs
             intercept[m], n_iter[m] = result.bias, result.n_iter
             converged &= result.converged
         if not converged:
             warnings.warn(f"SMO stopped at max_iter={max_iter} before reaching tol={tol}; "
                           "the solution may be inaccurate", UserWarning, stacklevel=2)
 
-        # Support vectors: nonzero in some machine, grouped by class (stable).
-        support = np.flatnonzero((coef != 0).any(axis=0))
-        support = support[np.argsort(index[support], kind="stable")]
+        # Support vectors: nonzero in some machine (already grouped by class).
+        in_support = np.flatnonzero((coef != 0).any(axis=0))
+        support = order[in_support]
         self.classes_ = classes
         self.n_features_in_ = X.shape[1]
         self.support_ = support.astype(np.int32)
@@ -206,9 +232,9 @@ class SVC(ClassifierMixin, BaseEstimator):
         self.n_support_ = np.bincount(index[support], minlength=len(classes)).astype(np.int32)
         self.n_iter_ = n_iter
         self.fit_status_ = 0 if converged else 1
-        self._kernel_params = params
+        self._kernel_params, self._kernel_origin = params, origin
         self._one_vs_rest = one_vs_rest
-        self._machine_coef = coef[:, support]      # (machines, n_SV)
+        self._machine_coef = coef[:, in_support]   # (machines, n_SV)
         self._machine_intercept = intercept
         self._set_public_coefficients(index[support])
         return self
@@ -231,10 +257,10 @@ class SVC(ClassifierMixin, BaseEstimator):
     def _machine_decisions(self, X) -> np.ndarray:
         """(n, machines): f(x) = sum_i a_i y_i K(x_i, x) + b of every machine."""
         check_is_fitted(self, "support_")
-        X = check_array(X, dtype=np.float64)
+        X = check_array(X)
         check_n_features(self, X)
-        K = kernel_matrix(X, self.support_vectors_, self._kernel_params)
-        return K @ self._machine_coef.T + self._machine_intercept
+        K = kernel_matrix(X, self.support_vectors_, self._kernel_params, self._kernel_origin)
+        return kernels.gemm(K, self._machine_coef, trans_b=True, bias=self._machine_intercept)
 
     def decision_function(self, X) -> np.ndarray:
         """(n,) for two classes (positive: ``classes_[1]``), else (n, n_classes) or, for
