@@ -189,8 +189,8 @@ SmoResult smo_solve(const double* K, const double* y, int64_t n, double C, doubl
                     y[j] * (alpha[j] - old_j), n);
     ++iter;
   }
-  // With the iteration budget spent the last step may still have been the
-  // final one: report convergence only as checked.
+  // converged stays false when max_iter steps ran out before the stopping
+  // test passed (even if the last step happened to reach tol).
   return {bias_of(y, alpha, grad, n, C), iter, converged};
 }
 

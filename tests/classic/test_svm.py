@@ -189,6 +189,7 @@ def test_linear_svc_bad_hyper_parameters():
     X, y = blobs(n=40, classes=2, seed=9)
     for params, message in [({"learning_rate": "adaptive"}, "learning_rate must be"),
                             ({"eta0": 0.0}, "eta0 must be"), ({"batch_size": 0}, "batch_size"),
+                            ({"n_iter_no_change": 0}, "n_iter_no_change"),
                             ({"max_iter": -1}, "max_iter must be"),
                             ({"random_state": "seed"}, "random_state")]:
         with pytest.raises(ValueError, match=message):
@@ -207,3 +208,10 @@ def test_float32_input_uses_a_float32_kernel_that_agrees_with_float64():
     reference = sklearn_svm.SVC(gamma=0.5).fit(X, y)
     agree = ours32.predict(X.astype(np.float32)) == reference.predict(X)
     assert agree.mean() >= 0.99
+
+
+def test_linear_svc_warns_without_convergence():
+    X, y = blobs(n=60, classes=2, seed=11)
+    with pytest.warns(UserWarning, match="did not reach tol"):
+        model = LinearSVC(max_iter=2, random_state=0).fit(X, y)
+    assert model.n_iter_ == 2

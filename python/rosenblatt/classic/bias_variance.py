@@ -38,7 +38,9 @@ class BiasVariance(NamedTuple):
     """Per-capacity estimates, each an array aligned with ``capacities``."""
 
     capacities: list
-    bias2: np.ndarray           #: mean over test points of (mean prediction - f(x))^2
+    #: mean over test points of (mean prediction - f(x))^2 (the plug-in estimate,
+    #: which also holds variance / n_bootstrap from averaging finitely many models)
+    bias2: np.ndarray
     variance: np.ndarray        #: mean over test points of the variance of the predictions
     mse: np.ndarray             #: mean over resamples and test points of (prediction - f(x))^2
     noise: float                #: sigma^2 when given, else 0

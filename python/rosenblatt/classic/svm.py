@@ -305,17 +305,20 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         eta_t = 1 / (lambda (t + t0)),  t0 = 1 / (lambda eta0)  (so eta_1 ~ eta0),
 
     ('constant' keeps eta_t = eta0), then w is projected onto the ball
-    ||w|| <= 1 / sqrt(lambda), which holds the optimum. The returned weights
-    are the average of the iterates of the last epoch. Training stops when an
-    epoch lowers the objective by less than ``tol`` (relative) or after
-    ``max_iter`` epochs.
+    ||w|| <= 1 / sqrt(lambda), which holds the optimum. Each epoch (a pass
+    over the shuffled samples) is summarized by the average of its iterates
+    (averaging cancels much of the gradient noise); the best average so far
+    is the model. Training stops when ``n_iter_no_change`` epochs in
+    a row lower the best objective by less than ``tol`` (relative), or after
+    ``max_iter`` epochs (with a warning).
     """
 
-    def __init__(self, *, C=1.0, max_iter=1000, tol=1e-4, learning_rate="pegasos", eta0=0.1,
-                 batch_size=16, random_state=None):
+    def __init__(self, *, C=1.0, max_iter=1000, tol=1e-4, n_iter_no_change=5,
+                 learning_rate="pegasos", eta0=0.1, batch_size=16, random_state=None):
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
         self.learning_rate = learning_rate
         self.eta0 = eta0
         self.batch_size = batch_size
@@ -328,6 +331,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         eta0 = positive_number(self.eta0, "eta0")
         max_iter = iteration_limit(self.max_iter)
         batch_size = iteration_limit(self.batch_size, "batch_size")
+        iteration_limit(self.n_iter_no_change, "n_iter_no_change")
         if self.learning_rate not in ("pegasos", "constant"):
             raise ValueError("learning_rate must be 'pegasos' or 'constant', got "
                              f"{self.learning_rate!r}")
@@ -341,12 +345,13 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         radius = 1.0 / np.sqrt(lam)
         t0 = 1.0 / (lam * eta0)
         W = np.zeros((signs.shape[1], d + 1))
+        W_best = W.copy()
 
         def objective(weights):
             margins = signs * (Xb @ weights.T)
             return 0.5 * lam * (weights ** 2).sum() + np.maximum(0, 1 - margins).sum() / n
 
-        best, step, epochs = objective(W), 0, 0
+        best, step, epochs, converged, stalled = objective(W), 0, 0, False, 0
         for epochs in range(1, max_iter + 1):
             W_sum, batches = np.zeros_like(W), 0
             order = rng.permutation(n)
@@ -361,15 +366,21 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                 W *= np.minimum(1.0, radius / np.maximum(norms, 1e-300))
                 W_sum += W
                 batches += 1
-            current = objective(W_sum / batches)
-            if best - current < tol * max(abs(best), 1e-12):
-                W = W_sum / batches
+            average = W_sum / batches
+            current = objective(average)
+            stalled = stalled + 1 if best - current < tol * max(abs(best), 1e-12) else 0
+            if current < best:
+                best, W_best = current, average
+            if stalled == self.n_iter_no_change:
+                converged = True
                 break
-            best, W = current, W_sum / batches
+        if not converged:
+            warnings.warn(f"LinearSVC did not reach tol={tol} in max_iter={max_iter} epochs",
+                          UserWarning, stacklevel=2)
         self.classes_ = classes
         self.n_features_in_ = d
-        self.coef_ = W[:, :d]
-        self.intercept_ = W[:, d]
+        self.coef_ = W_best[:, :d]
+        self.intercept_ = W_best[:, d]
         self.n_iter_ = epochs
         return self
 
