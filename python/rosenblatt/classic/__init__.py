@@ -6,3 +6,6 @@ parts run on rosenblatt's native distance, kernel-matrix and GEMM kernels.
 """
 
 from rosenblatt.classic.base import BaseEstimator, NotFittedError
+from rosenblatt.classic.gaussian_mixture import GaussianMixture
+from rosenblatt.classic.naive_bayes import GaussianNB
+from rosenblatt.classic.pca import PCA
