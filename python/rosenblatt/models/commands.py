@@ -10,23 +10,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
+
+from rosenblatt.cli import nonnegative_float, positive_float, positive_int, probability
+from rosenblatt.models.mlp import ACTIVATIONS
 
 DATASETS = ("digits", "mnist5k")
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -141,14 +129,14 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         parser = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
         parser.add_argument("--dataset", choices=DATASETS, default="digits",
                             help="bundled dataset (default digits)")
-        parser.add_argument("--epochs", type=_positive_int, default=epochs,
+        parser.add_argument("--epochs", type=positive_int, default=epochs,
                             help=f"passes over the training set (default {epochs})")
         if lr is not None:
-            parser.add_argument("--lr", type=_positive_float, default=lr,
+            parser.add_argument("--lr", type=positive_float, default=lr,
                                 help=f"Adam learning rate, cosine-annealed to 0 (default {lr})")
-            parser.add_argument("--batch-size", type=_positive_int, default=batch_size,
+            parser.add_argument("--batch-size", type=positive_int, default=batch_size,
                                 help=f"minibatch size (default {batch_size})")
-            parser.add_argument("--weight-decay", type=float, default=0.0,
+            parser.add_argument("--weight-decay", type=nonnegative_float, default=0.0,
                                 help="L2 penalty coefficient (default 0)")
         parser.set_defaults(run=run)
         return parser
@@ -156,8 +144,10 @@ def register(commands, common: argparse.ArgumentParser) -> None:
     mlp = add("mlp", "multilayer perceptron classifier", _mlp, 40, 1e-3, 64)
     mlp.add_argument("--hidden", type=_sizes, default=(512, 256),
                      help="hidden layer sizes, comma-separated (default 512,256)")
-    mlp.add_argument("--activation", default="relu", help="hidden activation (default relu)")
-    mlp.add_argument("--dropout", type=float, default=0.3, help="dropout rate (default 0.3)")
+    mlp.add_argument("--activation", default="relu", choices=sorted(ACTIVATIONS),
+                     help="hidden activation (default relu)")
+    mlp.add_argument("--dropout", type=probability, default=0.3,
+                     help="dropout rate in [0, 1) (default 0.3)")
     mlp.add_argument("--batch-norm", action="store_true", help="batch norm after each hidden layer")
     add("logistic", "softmax (multinomial logistic) regression", _logistic, 30, 1e-2, 64)
     perceptron = add("perceptron", "one-vs-rest perceptron (Rosenblatt's rule)", _perceptron, 50,
