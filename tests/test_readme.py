@@ -35,7 +35,7 @@ def test_framework_example(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ns = run_block("rb.train.fit")
     np.testing.assert_allclose(ns["w"].grad.numpy(), 2 * ns["w"].detach().numpy(), rtol=1e-6)
-    assert ns["history"].val_accuracy[-1] >= 0.93
+    assert ns["history"]["val_accuracy"][-1] >= 0.93
     assert (tmp_path / "digits.safetensors").stat().st_size > 0
 
 
