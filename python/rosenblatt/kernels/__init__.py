@@ -9,8 +9,11 @@ naming it), releases the GIL while the kernel runs, and uses
 - Softmax family: :func:`softmax`, :func:`log_softmax`, :func:`cross_entropy`
 - Fused in-place optimizer steps: :func:`sgd_`, :func:`adagrad_`,
   :func:`adadelta_`, :func:`rmsprop_`, :func:`adam_`, :func:`adamw_`
+- Distances and kernels between point sets: :func:`pairwise_distances`,
+  :func:`kneighbors`, :func:`kernel_matrix`
 """
 
+from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
@@ -23,7 +26,10 @@ __all__ = [
     "batched_gemm",
     "cross_entropy",
     "gemm",
+    "kernel_matrix",
+    "kneighbors",
     "log_softmax",
+    "pairwise_distances",
     "rmsprop_",
     "sgd_",
     "softmax",
