@@ -9,3 +9,6 @@ from rosenblatt.classic.base import BaseEstimator, NotFittedError
 from rosenblatt.classic.gaussian_mixture import GaussianMixture
 from rosenblatt.classic.naive_bayes import GaussianNB
 from rosenblatt.classic.pca import PCA
+from rosenblatt.classic.kmeans import KMeans, kmeans_plusplus
+from rosenblatt.classic.neighbors import (KNeighborsClassifier, KNeighborsRegressor,
+                                          select_n_neighbors)
