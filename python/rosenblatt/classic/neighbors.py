@@ -125,7 +125,8 @@ class KNeighborsClassifier(ClassifierMixin, _KNeighbors):
         return votes / votes.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
 
 class KNeighborsRegressor(RegressorMixin, _KNeighbors):
