@@ -17,7 +17,7 @@ import os
 import sys
 
 # Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
-TRAIN_COMMANDS = ("rosenblatt.models.commands",)
+TRAIN_COMMANDS = ("rosenblatt.models.commands", "rosenblatt.classic.commands")
 
 
 def _info(args: argparse.Namespace) -> int:
