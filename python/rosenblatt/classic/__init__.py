@@ -16,3 +16,9 @@ from rosenblatt.classic.bias_variance import bias_variance_decomposition, plot_b
 from rosenblatt.classic.linear_model import LinearRegression, LogisticRegression, Ridge
 from rosenblatt.classic.perceptron import KernelPerceptron, Perceptron
 from rosenblatt.classic.svm import SVC, LinearSVC
+from rosenblatt.classic.gaussian_mixture import GaussianMixture
+from rosenblatt.classic.naive_bayes import GaussianNB
+from rosenblatt.classic.pca import PCA
+from rosenblatt.classic.kmeans import KMeans, kmeans_plusplus
+from rosenblatt.classic.neighbors import (KNeighborsClassifier, KNeighborsRegressor,
+                                          select_n_neighbors)
