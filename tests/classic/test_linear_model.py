@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.classic import LinearRegression, LogisticRegression, NotFittedError, Ridge
+from rosenblatt.classic import ConvergenceWarning, LinearRegression, LogisticRegression, NotFittedError, Ridge
 
 linear_model = pytest.importorskip("sklearn.linear_model")
 
@@ -106,7 +106,7 @@ def test_logistic_regression_on_digits():
 
 def test_logistic_regression_warns_without_convergence():
     X, y = classification_data()
-    with pytest.warns(UserWarning, match="did not reach tol"):
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
         model = LogisticRegression(max_iter=3).fit(X, y)
     assert model.n_iter_ == 3
 
@@ -148,3 +148,13 @@ def test_bad_targets_and_hyper_parameters():
                             ({"multi_class": "auto"}, "multi_class must be")]:
         with pytest.raises(ValueError, match=message):
             LogisticRegression(**params).fit(Xc, yc)
+
+
+def test_multi_output_score_is_the_mean_of_per_output_r2():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 3))
+    Y = np.stack([X @ [1.0, 2.0, 0.0], 100 * X @ [0.0, 1.0, -1.0]], axis=1) + rng.standard_normal((60, 2))
+    model = Ridge(alpha=5.0).fit(X, Y)
+    expected = sklearn_metrics.r2_score(Y, model.predict(X))      # uniform average over outputs
+    assert model.score(X, Y) == pytest.approx(expected, rel=1e-12)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import rosenblatt as rb
-from rosenblatt.classic import SVC, LinearSVC, NotFittedError
+from rosenblatt.classic import SVC, ConvergenceWarning, LinearSVC, NotFittedError
 
 sklearn_svm = pytest.importorskip("sklearn.svm")
 
@@ -106,7 +106,7 @@ def test_gamma_options():
 
 def test_max_iter_warns_and_reports():
     X, y = blobs(n=100, classes=2, seed=5, spread=3.0)
-    with pytest.warns(UserWarning, match="max_iter=2"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         model = SVC(max_iter=2).fit(X, y)
     assert model.fit_status_ == 1 and model.n_iter_.tolist() == [2]
 
@@ -212,6 +212,6 @@ def test_float32_input_uses_a_float32_kernel_that_agrees_with_float64():
 
 def test_linear_svc_warns_without_convergence():
     X, y = blobs(n=60, classes=2, seed=11)
-    with pytest.warns(UserWarning, match="did not reach tol"):
+    with pytest.warns(ConvergenceWarning, match="did not reach tol"):
         model = LinearSVC(max_iter=2, random_state=0).fit(X, y)
     assert model.n_iter_ == 2

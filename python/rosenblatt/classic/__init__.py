@@ -5,7 +5,7 @@ returns ``self``) and expose fitted attributes ending in ``_``; the heavy
 parts run on rosenblatt's native distance, kernel-matrix and GEMM kernels.
 """
 
-from rosenblatt.classic.base import BaseEstimator, NotFittedError
+from rosenblatt.classic.base import BaseEstimator, ConvergenceWarning, NotFittedError
 from rosenblatt.classic.basis import (
     BasisFunctionRegression,
     GaussianFeatures,

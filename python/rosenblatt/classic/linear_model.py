@@ -34,6 +34,7 @@ from rosenblatt import kernels
 from rosenblatt.classic.base import (
     BaseEstimator,
     ClassifierMixin,
+    ConvergenceWarning,
     RegressorMixin,
     check_array,
     check_is_fitted,
@@ -198,7 +199,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             W, J_prev, momentum = W_next, J, momentum_next
         if not converged:
             warnings.warn(f"LogisticRegression did not reach tol={tol} in max_iter={max_iter} "
-                          "steps; increase max_iter or scale the features", UserWarning,
+                          "steps; increase max_iter or scale the features", ConvergenceWarning,
                           stacklevel=2)
         self.classes_ = classes
         self.n_features_in_ = d

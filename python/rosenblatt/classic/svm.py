@@ -26,6 +26,7 @@ from rosenblatt import kernels
 from rosenblatt.classic.base import (
     BaseEstimator,
     ClassifierMixin,
+    ConvergenceWarning,
     check_array,
     check_is_fitted,
     check_n_features,
@@ -220,7 +221,7 @@ class SVC(ClassifierMixin, BaseEstimator):
             converged &= result.converged
         if not converged:
             warnings.warn(f"SMO stopped at max_iter={max_iter} before reaching tol={tol}; "
-                          "the solution may be inaccurate", UserWarning, stacklevel=2)
+                          "the solution may be inaccurate", ConvergenceWarning, stacklevel=2)
 
         # Support vectors: nonzero in some machine (already grouped by class).
         in_support = np.flatnonzero((coef != 0).any(axis=0))
@@ -376,7 +377,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
                 break
         if not converged:
             warnings.warn(f"LinearSVC did not reach tol={tol} in max_iter={max_iter} epochs",
-                          UserWarning, stacklevel=2)
+                          ConvergenceWarning, stacklevel=2)
         self.classes_ = classes
         self.n_features_in_ = d
         self.coef_ = W_best[:, :d]
