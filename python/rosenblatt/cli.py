@@ -12,10 +12,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
+import os
 import sys
 
 # Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
-TRAIN_COMMANDS = ("rosenblatt.models.commands",)
+TRAIN_COMMANDS = ("rosenblatt.models.commands", "rosenblatt.classic.commands")
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -43,26 +45,62 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
+# Argument types shared by every command: each raises ArgumentTypeError, which
+# argparse turns into a usage error naming the option.
+
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
 
 
-def _nonnegative_int(text: str) -> int:
+def nonnegative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    return value
+
+
+def nonnegative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def _output_path(text: str) -> str:
+    """A file path whose folder exists, checked before training rather than after it."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"folder {folder} does not exist")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text} is a folder, not a file")
+    return text
+
+
 def common_train_options() -> argparse.ArgumentParser:
     """The options every ``rosenblatt train`` command takes (an argparse parent)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--seed", type=_nonnegative_int, default=0, help="random seed (default 0)")
-    common.add_argument("--save", metavar="FILE", help="write the trained model to FILE")
-    common.add_argument("--plot", metavar="PNG", help="write a plot to PNG (needs matplotlib)")
+    common.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
+    common.add_argument("--save", metavar="FILE", type=_output_path,
+                        help="write the trained model to FILE")
+    common.add_argument("--plot", metavar="PNG", type=_output_path,
+                        help="write a plot to PNG (needs matplotlib)")
     common.add_argument("--json", action="store_true",
                         help="end with a one-line JSON summary of the run")
     return common
@@ -91,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="time our kernels against NumPy and PyTorch")
     bench.add_argument("--only", nargs="+", choices=FAMILIES, help="kernel families to run")
     bench.add_argument("--quick", action="store_true", help="skip the largest shapes")
-    bench.add_argument("--rounds", type=_positive_int, default=11, help="samples per candidate")
-    bench.add_argument("--threads", type=_positive_int, help="threads for rosenblatt's kernels")
+    bench.add_argument("--rounds", type=positive_int, default=11, help="samples per candidate")
+    bench.add_argument("--threads", type=positive_int, help="threads for rosenblatt's kernels")
     bench.set_defaults(run=_bench)
 
     train = commands.add_parser("train", help="train a model family on bundled data")
@@ -104,8 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, OSError, ImportError) as error:
+        # Bad option values, unreadable or unwritable files, a missing optional
+        # package: the message says what is wrong, a traceback would bury it.
+        parser.exit(1, f"rosenblatt: error: {error}\n")
 
 
 if __name__ == "__main__":

@@ -61,3 +61,30 @@ def test_runs_are_repeatable(capsys):
     second = json.loads(run_cli(capsys, "mlp", "--epochs", "1", "--json").strip().splitlines()[-1])
     assert first["test"] == second["test"]
     assert np.isfinite(first["test"]["accuracy"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dropout", "1.5"], "argument --dropout: must be in [0, 1)"),
+    (["--activation", "swish"], "argument --activation: invalid choice"),
+    (["--weight-decay", "nan"], "argument --weight-decay: must be a finite number >= 0"),
+    (["--lr", "-1"], "argument --lr: must be a finite number > 0"),
+    (["--save", "/nonexistent-folder/model.safetensors"], "folder /nonexistent-folder does not exist"),
+])
+def test_bad_options_are_refused_before_training(capsys, args, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "mlp", *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_errors_while_running_are_one_line_messages(capsys, monkeypatch):
+    import rosenblatt.models.commands as commands
+
+    def unreadable(name):
+        raise OSError(f"cannot read dataset {name}")
+
+    monkeypatch.setattr(commands, "prepared_split", unreadable)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "mlp"])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "rosenblatt: error: cannot read dataset digits\n"

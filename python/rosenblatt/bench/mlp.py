@@ -112,7 +112,10 @@ def cases(quick: bool = False) -> list[Case]:
     step = {"rosenblatt": _rosenblatt_step()}
     if torch is not None:
         step["torch"] = _torch_step(torch)
-    flops = 6 * BATCH * sum(a * b for a, b in zip(SIZES[:-1], SIZES[1:]))
+    # Forward and weight gradients: 2 * batch * in * out each, per layer; the
+    # input gradient too, except for the first layer (the batch needs none).
+    products = [a * b for a, b in zip(SIZES[:-1], SIZES[1:])]
+    flops = 2 * BATCH * (3 * sum(products) - products[0])
     return [Case(f"MLP {'-'.join(map(str, SIZES))} train step, batch {BATCH}, Adam", step,
                  flops=flops, baseline="torch"),
             _overhead_case(torch)]

@@ -59,14 +59,27 @@ class ClassifierMixin:
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
 
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at its iteration limit before its tolerance (as scikit-learn's)."""
+
+
 class RegressorMixin:
-    """``score`` is the coefficient of determination R^2 of ``predict``."""
+    """``score`` is the coefficient of determination R^2 of ``predict``.
+
+    For several outputs it is the mean of the per-output R^2 (scikit-learn's
+    'uniform_average'); an output with no variance scores 1 if predicted
+    exactly, else 0.
+    """
 
     def score(self, X, y) -> float:
         y = np.asarray(y, dtype=np.float64)
-        residual = ((y - self.predict(X)) ** 2).sum()
-        total = ((y - y.mean(axis=0)) ** 2).sum()
-        return float(1.0 - residual / total) if total > 0 else 0.0
+        prediction = np.asarray(self.predict(X), dtype=np.float64).reshape(y.shape)
+        y2, p2 = y.reshape(len(y), -1), prediction.reshape(len(y), -1)
+        residual = ((y2 - p2) ** 2).sum(axis=0)
+        total = ((y2 - y2.mean(axis=0)) ** 2).sum(axis=0)
+        safe = np.where(total > 0, total, 1.0)
+        r2 = np.where(total > 0, 1.0 - residual / safe, np.where(residual == 0, 1.0, 0.0))
+        return float(r2.mean())
 
 
 class TransformerMixin:

@@ -11,12 +11,14 @@ naming it), releases the GIL while the kernel runs, and uses
   :func:`adadelta_`, :func:`rmsprop_`, :func:`adam_`, :func:`adamw_`
 - Distances and kernels between point sets: :func:`pairwise_distances`,
   :func:`kneighbors`, :func:`kernel_matrix`
+- SVM: :func:`smo_solve` (the soft-margin dual by SMO)
 """
 
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
+from rosenblatt.kernels.svm import SMOResult, smo_solve
 
 __all__ = [
     "adadelta_",
@@ -32,5 +34,7 @@ __all__ = [
     "pairwise_distances",
     "rmsprop_",
     "sgd_",
+    "smo_solve",
+    "SMOResult",
     "softmax",
 ]

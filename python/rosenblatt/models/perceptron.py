@@ -11,7 +11,9 @@ epoch makes no mistake. The averaged variant predicts with the average of
 (w, b) over every step, which generalizes better on data that is not
 separable. With C > 2 classes each class c has its own (w_c, b_c), trained on
 y_c = +1 for class c and -1 otherwise, all updated together per sample; the
-prediction is the class with the highest score.
+prediction is the class with the highest score. The rule itself is
+``rosenblatt.classic.perceptron.rosenblatt_rule``, shared with the
+scikit-learn-style ``rb.classic.Perceptron``; this class is its nn.Module face.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import nn
+from rosenblatt.classic.perceptron import rosenblatt_rule
 from rosenblatt.random import generator
 from rosenblatt.tensor import Tensor
 
@@ -75,31 +78,11 @@ class Perceptron(nn.Module):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         if y.size and (y.min() < 0 or y.max() >= self.num_classes):
             raise ValueError(f"labels must be in [0, {self.num_classes}), got {y.min()}..{y.max()}")
-        signs = self._signs(y).astype(X.dtype)
-        w, b = self.weight.data.astype(np.float64), self.bias.data.astype(np.float64)
-        w_sum, b_sum, steps = np.zeros_like(w), np.zeros_like(b), 0
-        self.updates_, self.converged_, self.mistakes_per_epoch_ = 0, False, []
-        for _ in range(max_epochs):
-            order = generator().permutation(len(X)) if shuffle else np.arange(len(X))
-            mistakes = 0
-            for i in order:
-                x, s = X[i], signs[i]
-                wrong = s * (w @ x + b) <= 0
-                if wrong.any():
-                    w[wrong] += s[wrong, None] * x
-                    b[wrong] += s[wrong]
-                    mistakes += int(wrong.sum())
-                if self.averaged:
-                    w_sum += w
-                    b_sum += b
-                    steps += 1
-            self.updates_ += mistakes
-            self.mistakes_per_epoch_.append(mistakes)
-            if mistakes == 0:
-                self.converged_ = True
-                break
-        if self.averaged and steps:
-            w, b = w_sum / steps, b_sum / steps
+        w, b, mistakes, converged = rosenblatt_rule(
+            X, self._signs(y).astype(X.dtype), self.weight.data.astype(np.float64),
+            self.bias.data.astype(np.float64), max_epochs=max_epochs,
+            rng=generator() if shuffle else None, averaged=self.averaged)
+        self.updates_, self.converged_, self.mistakes_per_epoch_ = sum(mistakes), converged, mistakes
         self.weight.data[...] = w
         self.bias.data[...] = b
         return self
