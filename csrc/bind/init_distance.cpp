@@ -108,7 +108,7 @@ Metric metric_arg(const py::object& metric_obj, const py::object& p_obj) {
   const double p = real_number(p_obj, "p");
   RB_CHECK(p >= 1, "p must be >= 1 (inf allowed), got ", p);
   const std::string name = metric_obj.cast<std::string>();
-  if (name == "euclidean") return Metric::euclidean;
+  if (name == "euclidean" || name == "l2") return Metric::euclidean;
   if (name == "sqeuclidean") return Metric::sqeuclidean;
   if (name == "manhattan" || name == "cityblock" || name == "l1") return Metric::manhattan;
   if (name == "chebyshev") return Metric::chebyshev;
@@ -121,8 +121,8 @@ Metric metric_arg(const py::object& metric_obj, const py::object& p_obj) {
     return Metric::minkowski;
   }
   throw std::invalid_argument(
-      "metric must be 'euclidean', 'sqeuclidean', 'manhattan', 'chebyshev', 'minkowski', "
-      "'hamming' or 'cosine', got '" + name + "'");
+      "metric must be 'euclidean' ('l2'), 'sqeuclidean', 'manhattan' ('cityblock', 'l1'), "
+      "'chebyshev', 'minkowski', 'hamming' or 'cosine', got '" + name + "'");
 }
 
 py::array pairwise_distances_binding(const py::object& x_obj, const py::object& y_obj,

@@ -162,6 +162,14 @@ def test_empty_sets(dtype, metric, p):
     assert d.shape == i.shape == (0, 2) and d.dtype == dtype and i.dtype == np.int64
 
 
+def test_metric_aliases():
+    rng = np.random.default_rng(19)
+    X, Y = rng.standard_normal((9, 4)), rng.standard_normal((11, 4))
+    for alias, metric in [("l2", "euclidean"), ("cityblock", "manhattan"), ("l1", "manhattan")]:
+        np.testing.assert_array_equal(K.pairwise_distances(X, Y, metric=alias),
+                                      K.pairwise_distances(X, Y, metric=metric))
+
+
 def test_cosine_of_zero_vectors_follows_sklearn(isa):
     X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [3.0, 4.0]])
     result = K.pairwise_distances(X, metric="cosine")

@@ -56,7 +56,8 @@ def pairwise_distances(
     Y : numpy.ndarray, optional
         (m, d) of ``X``'s dtype; None means ``X``.
     metric : str, default "euclidean"
-        One of :data:`METRICS`.
+        One of :data:`METRICS`, or scikit-learn's aliases "l2" (euclidean),
+        "cityblock" and "l1" (manhattan).
     p : float, default 2.0
         The Minkowski exponent, ``>= 1`` (``float('inf')`` allowed); used by
         ``"minkowski"`` only, but checked always.
