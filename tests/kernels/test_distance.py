@@ -179,6 +179,18 @@ def test_cosine_of_zero_vectors_follows_sklearn(isa):
     np.testing.assert_allclose(K.pairwise_distances(X, X.copy(), metric="cosine")[[0, 2], [0, 2]], 1)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cosine_leaves_tiny_vectors_unscaled_as_sklearn(isa, dtype):
+    """normalize() leaves a norm below 10 eps as it is: similarity ~0, distance ~1."""
+    tiny = 1e-17 if dtype == np.float64 else 1e-8
+    X = np.array([[tiny, 0.0], [1.0, 0.0], [0.0, 2.0]], dtype)
+    result = K.pairwise_distances(X, X.copy(), metric="cosine")
+    np.testing.assert_allclose(result[0], [1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(result[1:, 1:], [[0, 1], [1, 0]], atol=1e-6)
+    metrics = pytest.importorskip("sklearn.metrics")
+    np.testing.assert_allclose(result, metrics.pairwise_distances(X, X.copy(), metric="cosine"), atol=1e-6)
+
+
 def test_euclidean_overflow_of_the_expansion_is_reported():
     X = np.full((2, 3), 1e20, np.float32)
     with pytest.raises(ValueError, match="squared row norm of X overflows"):
@@ -263,6 +275,18 @@ def test_kmeans_assignment(isa, dtype):
     assert np.all(chosen <= exact.min(1) + 2 * tol.max(1))  # optimal up to rounding
     assert (idx[:, 0] == exact.argmin(1)).mean() > 0.999
     assert_within(dist[:, 0], chosen, tol[np.arange(5000), idx[:, 0]])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_kneighbors_of_infinite_distances(isa, k):
+    """Finite points whose manhattan/chebyshev distance overflows to inf still get
+    real neighbours, in index order."""
+    X = np.array([[3e38, 0.0]], np.float32)
+    Y = np.array([[-3e38, 0.0], [-3e38, 1.0], [-3e38, 2.0]], np.float32)
+    for metric in ("manhattan", "chebyshev"):
+        dist, idx = K.kneighbors(X, Y, k, metric=metric)
+        np.testing.assert_array_equal(idx, [list(range(k))])
+        assert np.all(np.isinf(dist))
 
 
 def test_kneighbors_with_all_of_y(isa):
