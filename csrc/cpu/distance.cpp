@@ -27,9 +27,9 @@
 // contiguous runs of them to the threads. kneighbors gives each thread blocks
 // of query rows; a block walks over Y tile by tile, and each row of a tile is
 // offered to that query row's bounded max-heap of the k best (distance, index)
-// pairs, which lives in the output rows themselves. A value is compared with
-// the heap's worst entry first (vectorized over a run of columns), so most
-// values cost one comparison. Columns arrive in increasing index order, so a
+// pairs, which lives in the output rows themselves. A vector of values at a
+// time is compared with the heap's worst entry, and only the lanes of the
+// resulting mask are tried, so most values cost a fraction of a comparison. Columns arrive in increasing index order, so a
 // value equal to the worst one already kept loses: ties go to the lower index.
 // No n x m matrix is allocated, and no row is sorted whole (only the k kept
 // entries, by heapsort at the end).
@@ -43,6 +43,10 @@
 #include <new>
 #include <stdexcept>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "common/parallel.h"
 #include "cpu/gemm.h"
@@ -498,10 +502,36 @@ void sift_down(T* dist, int64_t* index, int64_t size, int64_t pos, T v, int64_t 
   dist[pos] = v, index[pos] = j;
 }
 
+// Bit c of the result is set when v[c] <= bound, for the Vector<T>::lanes
+// values at v (one compare and a mask move).
+template <class T>
+inline uint32_t lanes_at_most(const T* v, T bound) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 4)
+    return _mm512_cmp_ps_mask(_mm512_loadu_ps(v), _mm512_set1_ps(bound), _CMP_LE_OQ);
+  else
+    return _mm512_cmp_pd_mask(_mm512_loadu_pd(v), _mm512_set1_pd(bound), _CMP_LE_OQ);
+#elif defined(__AVX2__)
+  if constexpr (sizeof(T) == 4)
+    return _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(v), _mm256_set1_ps(bound), _CMP_LE_OQ));
+  else
+    return _mm256_movemask_pd(_mm256_cmp_pd(_mm256_loadu_pd(v), _mm256_set1_pd(bound), _CMP_LE_OQ));
+#elif defined(__SSE2__)
+  if constexpr (sizeof(T) == 4)
+    return _mm_movemask_ps(_mm_cmple_ps(_mm_loadu_ps(v), _mm_set1_ps(bound)));
+  else
+    return _mm_movemask_pd(_mm_cmple_pd(_mm_loadu_pd(v), _mm_set1_pd(bound)));
+#else
+  uint32_t mask = 0;
+  for (int c = 0; c < Vector<T>::lanes; ++c) mask |= static_cast<uint32_t>(v[c] <= bound) << c;
+  return mask;
+#endif
+}
+
 // Offers v[0:cols], the distances to rows j0.. of Y, to the heap of k pairs.
-// A run of columns is skipped when none of its values beats the root; equal
-// values pass the filter only to lose to the index rule (a later column has
-// a higher index), unless the root is still an empty slot.
+// One vector of columns at a time is compared with the root, and only the
+// columns at or below it are tried; an equal value then loses to the index
+// rule (a later column has a higher index) unless the root is an empty slot.
 template <class T>
 void offer_row(const T* v, int64_t cols, int64_t j0, int64_t k, T* dist, int64_t* index) {
   if (k == 1) {  // the nearest only (the k-means assignment): a vectorized minimum
@@ -516,17 +546,15 @@ void offer_row(const T* v, int64_t cols, int64_t j0, int64_t k, T* dist, int64_t
     }
     return;
   }
-  constexpr int64_t kRun = 32;
-  for (int64_t c0 = 0; c0 < cols; c0 += kRun) {
-    const int64_t c1 = min64(cols, c0 + kRun);
-    const T bound = dist[0];
-    int hit = 0;
-#pragma omp simd reduction(| : hit)
-    for (int64_t j = c0; j < c1; ++j) hit |= v[j] <= bound;
-    if (!hit) continue;
-    for (int64_t j = c0; j < c1; ++j)
-      if (worse(dist[0], index[0], v[j], j0 + j)) sift_down(dist, index, k, 0, v[j], j0 + j);
-  }
+  auto offer = [&](int64_t j) {
+    if (worse(dist[0], index[0], v[j], j0 + j)) sift_down(dist, index, k, 0, v[j], j0 + j);
+  };
+  constexpr int lanes = Vector<T>::lanes;
+  int64_t c0 = 0;
+  for (; c0 + lanes <= cols; c0 += lanes)
+    for (uint32_t mask = lanes_at_most(v + c0, dist[0]); mask != 0; mask &= mask - 1)
+      offer(c0 + __builtin_ctz(mask));
+  for (; c0 < cols; ++c0) offer(c0);
 }
 
 // Sorts a heap of k pairs ascending (heapsort: the root goes to the end).
