@@ -483,7 +483,7 @@ void fill_matrix(const Tiles& tiles, const PointSets<T>& s, T* out) {
 // lexicographically, so the root is the worst pair kept.
 template <class T>
 inline bool worse(T da, int64_t ia, T db, int64_t ib) {
-  return da > db || (da == db && ia > ib);
+  return (da > db) | ((da == db) & (ia > ib));  // no short circuit: no branches
 }
 
 // Moves the pair (v, j) down from the root position `pos` of the heap of
