@@ -100,12 +100,12 @@ Points points(const py::object& x_obj, const py::object& y_obj) {
   return pts;
 }
 
-// The metric named by (metric, p); minkowski with p = 1, 2 or inf becomes
-// manhattan, euclidean or chebyshev.
-Metric metric_arg(const py::object& metric_obj, const py::object& p_obj) {
+// The metric named by (metric, p), with p checked and stored in `p`;
+// minkowski with p = 1, 2 or inf becomes manhattan, euclidean or chebyshev.
+Metric metric_arg(const py::object& metric_obj, const py::object& p_obj, double& p) {
   RB_CHECK_TYPE(py::isinstance<py::str>(metric_obj), "metric must be a str, got ",
                 type_name(metric_obj));
-  const double p = real_number(p_obj, "p");
+  p = real_number(p_obj, "p");
   RB_CHECK(p >= 1, "p must be >= 1 (inf allowed), got ", p);
   const std::string name = metric_obj.cast<std::string>();
   if (name == "euclidean" || name == "l2") return Metric::euclidean;
@@ -127,8 +127,8 @@ Metric metric_arg(const py::object& metric_obj, const py::object& p_obj) {
 
 py::array pairwise_distances_binding(const py::object& x_obj, const py::object& y_obj,
                                      const py::object& metric_obj, const py::object& p_obj) {
-  const Metric metric = metric_arg(metric_obj, p_obj);
-  const double p = real_number(p_obj, "p");
+  double p;
+  const Metric metric = metric_arg(metric_obj, p_obj, p);
   const Points pts = points(x_obj, y_obj);
   const int64_t n = pts.x.shape(0), m = pts.y.shape(0);
   checked_mul(n, m, "the output size (len(X) * len(Y))");
@@ -150,8 +150,8 @@ py::tuple kneighbors_binding(const py::object& x_obj, const py::object& y_obj,
                              const py::object& k_obj, const py::object& metric_obj,
                              const py::object& p_obj) {
   RB_CHECK_TYPE(!y_obj.is_none(), "Y must be a numpy.ndarray, got NoneType");
-  const Metric metric = metric_arg(metric_obj, p_obj);
-  const double p = real_number(p_obj, "p");
+  double p;
+  const Metric metric = metric_arg(metric_obj, p_obj, p);
   const int64_t k = integer(k_obj, "n_neighbors");
   const Points pts = points(x_obj, y_obj);
   const int64_t n = pts.x.shape(0), m = pts.y.shape(0);
