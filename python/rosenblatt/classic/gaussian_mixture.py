@@ -19,12 +19,13 @@ and ``Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / n_k + reg_covar I``
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, check_array, check_is_fitted,
-                                     check_n_features, check_random_state)
+from rosenblatt.classic.base import (BaseEstimator, ConvergenceWarning, check_array,
+                                     check_is_fitted, check_n_features, check_random_state)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
@@ -285,6 +286,10 @@ class GaussianMixture(BaseEstimator):
             if best is None or bound > best_bound:
                 best, best_bound = (self._state(), converged, iterations), bound
         state, self.converged_, self.n_iter_ = best
+        if not self.converged_:
+            warnings.warn(f"EM stopped at max_iter={self.max_iter} before the log-likelihood "
+                          f"changed by less than tol={self.tol}; increase max_iter or tol",
+                          ConvergenceWarning, stacklevel=2)
         self.weights_, self.means_, self.covariances_, self.precisions_cholesky_ = state
         self.lower_bound_ = best_bound
         chol = self.precisions_cholesky_
