@@ -1,9 +1,9 @@
 // Pairwise distances, k-nearest selection and kernel matrices between the rows
 // of X (n x d) and Y (m x d).
 //
-// Every result is produced tile by tile: a block of at most kBlockRows rows of
-// X against a block of at most kBlockCols rows of Y, written into a row-major
-// tile that stays in L2 while it is finished. Two tile producers cover all the
+// Every result is produced tile by tile: a block of rows of X against a block
+// of at most kBlockCols rows of Y, written into a row-major tile (up to 1 MiB)
+// that stays in L2 while it is finished. Two tile producers cover all the
 // metrics and kernels:
 //
 // - GemmTiles: metrics and kernels that are functions of the dot product,
@@ -62,8 +62,9 @@ constexpr int kVectorBytes = 16;
 constexpr int kTileRows = 4;
 #endif
 
-constexpr int64_t kBlockRows = 128;  // rows of X per tile
-constexpr int64_t kBlockCols = 512;  // rows of Y per tile (a multiple of every NR)
+// Rows of Y per tile: a multiple of every NR, and the GEMM's NC for float,
+// so that one call packs each block of X once.
+constexpr int64_t kBlockCols = 512;
 
 // Index of an empty heap slot: loses every comparison with a real candidate.
 constexpr int64_t kNoIndex = std::numeric_limits<int64_t>::max();
@@ -107,6 +108,16 @@ void parallel_for_gemm(int64_t begin, int64_t end, int64_t grain, const F& f) {
   if (failed) throw std::bad_alloc();
 }
 
+// Rows of X per tile: as many as a 1 MiB tile holds (the GEMM then packs
+// each block of Y once for that many rows), fewer when that would leave a
+// thread without a block.
+template <class T>
+int64_t block_rows(int64_t n) {
+  constexpr int64_t most = (1 << 20) / (kBlockCols * static_cast<int64_t>(sizeof(T)));
+  const int64_t share = ceil_div(ceil_div(n, kernel_threads()), 16) * 16;
+  return share < 16 ? 16 : share < most ? share : most;
+}
+
 // Tiles worth a thread each: a problem of less than about a million
 // multiply-adds stays on one thread.
 inline int64_t tile_grain(int64_t tiles, int64_t n, int64_t m, int64_t d) {
@@ -128,21 +139,16 @@ enum class Form : int {
   sigmoid,      // alpha = gamma:                          tanh(g + coef0)
 };
 
-// base^e for an integer e >= 1, by repeated squaring.
-template <class T>
-inline T integer_power(T base, int64_t e) {
-  T result = 1;
-  for (; e > 0; e >>= 1, base *= base)
-    if (e & 1) result *= base;
-  return result;
-}
-
 // (Constant messages: kernel files build no strings, see common/simd.h.)
 constexpr const char* kOverflowX =
     "a squared row norm of X overflows its dtype; scale the data or use float64";
 constexpr const char* kOverflowY =
     "a squared row norm of Y overflows its dtype; scale the data or use float64";
 
+// The tiles of a result built on the dot product: the GEMM writes
+// alpha X_blk Y_blk^T into the tile, finish_row maps it in place. The row
+// and column terms (squared norms, or inverse norms for the cosine) are
+// computed once, when the producer is made.
 template <class T>
 class GemmTiles {
  public:
@@ -172,16 +178,17 @@ class GemmTiles {
     for (int64_t r = 0; r < rows; ++r)
       finish_row(out + r * ldo, cols, norm_terms() ? row_terms_[i0 + r] : T(0),
                  norm_terms() ? col_terms_ + j0 : nullptr);
-    if (!s_.same) return;
+    if (!s_.same || !norm_terms()) return;
     // The diagonal, exact: distance 0 (similarity 1 for the RBF kernel).
     const T diagonal = form_ == Form::rbf ? T(1) : T(0);
-    if (form_ == Form::linear || form_ == Form::poly || form_ == Form::sigmoid) return;
     for (int64_t i = i0 > j0 ? i0 : j0; i < i0 + rows && i < j0 + cols; ++i)
       out[(i - i0) * ldo + (i - j0)] = diagonal;
   }
 
  private:
-  bool norm_terms() const { return form_ != Form::linear && form_ != Form::poly && form_ != Form::sigmoid; }
+  bool norm_terms() const {
+    return form_ != Form::linear && form_ != Form::poly && form_ != Form::sigmoid;
+  }
 
   // terms[i] = ||v_i||^2, or for the cosine 1 / ||v_i|| (1 when ||v_i|| is
   // below 10 eps: such a vector is left unscaled, as scikit-learn's
@@ -241,9 +248,23 @@ class GemmTiles {
         break;
       case Form::linear:
         break;
-      case Form::poly:
-        for (int64_t j = 0; j < cols; ++j) g[j] = integer_power(g[j] + coef0_, degree_);
+      case Form::poly: {
+        // (g + coef0)^degree by repeated squaring, one vectorized pass per step.
+        T base[kBlockCols];  // cols <= kBlockCols
+#pragma omp simd
+        for (int64_t j = 0; j < cols; ++j) base[j] = g[j] + coef0_, g[j] = T(1);
+        for (int64_t e = degree_; e > 0; e >>= 1) {
+          if (e & 1) {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) g[j] *= base[j];
+          }
+          if (e > 1) {
+#pragma omp simd
+            for (int64_t j = 0; j < cols; ++j) base[j] *= base[j];
+          }
+        }
         break;
+      }
       case Form::sigmoid:
 #pragma omp simd
         for (int64_t j = 0; j < cols; ++j) g[j] = tanh_approx(g[j] + coef0_);
@@ -439,12 +460,13 @@ void with_metric_tiles(const PointSets<T>& s, Metric metric, double p, const F& 
 // out (n x m) filled tile by tile, runs of tiles per thread.
 template <class T, class Tiles>
 void fill_matrix(const Tiles& tiles, const PointSets<T>& s, T* out) {
+  const int64_t rows = block_rows<T>(s.n);
   const int64_t col_blocks = ceil_div(s.m, kBlockCols);
-  const int64_t count = ceil_div(s.n, kBlockRows) * col_blocks;
+  const int64_t count = ceil_div(s.n, rows) * col_blocks;
   parallel_for_gemm(0, count, tile_grain(count, s.n, s.m, s.d), [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t) {
-      const int64_t i0 = t / col_blocks * kBlockRows, j0 = t % col_blocks * kBlockCols;
-      tiles(i0, min64(kBlockRows, s.n - i0), j0, min64(kBlockCols, s.m - j0),
+      const int64_t i0 = t / col_blocks * rows, j0 = t % col_blocks * kBlockCols;
+      tiles(i0, min64(rows, s.n - i0), j0, min64(kBlockCols, s.m - j0),
             out + i0 * s.m + j0, s.m);
     }
   });
@@ -482,6 +504,18 @@ void sift_down(T* dist, int64_t* index, int64_t size, int64_t pos, T v, int64_t 
 // a higher index), unless the root is still an empty slot.
 template <class T>
 void offer_row(const T* v, int64_t cols, int64_t j0, int64_t k, T* dist, int64_t* index) {
+  if (k == 1) {  // the nearest only (the k-means assignment): a vectorized minimum
+    T low = std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(min : low)
+    for (int64_t j = 0; j < cols; ++j) low = v[j] < low ? v[j] : low;
+    if (low < dist[0] || (low == dist[0] && index[0] == kNoIndex)) {
+      int64_t first = cols;  // the first column holding the minimum, also vectorized
+#pragma omp simd reduction(min : first)
+      for (int64_t j = 0; j < cols; ++j) first = v[j] == low && j < first ? j : first;
+      dist[0] = low, index[0] = j0 + first;
+    }
+    return;
+  }
   constexpr int64_t kRun = 32;
   for (int64_t c0 = 0; c0 < cols; c0 += kRun) {
     const int64_t c1 = min64(cols, c0 + kRun);
@@ -509,15 +543,16 @@ void sort_heap(T* dist, int64_t* index, int64_t k) {
 template <class T, class Tiles>
 void select_nearest(const Tiles& tiles, const PointSets<T>& s, int64_t k, T* dist,
                     int64_t* index) {
-  const int64_t tile_size = kBlockRows * kBlockCols;
+  const int64_t block = block_rows<T>(s.n);
+  const int64_t tile_size = block * kBlockCols;
   const int64_t threads = kernel_threads();
   Buffer<T> scratch(threads * tile_size);
-  const int64_t blocks = ceil_div(s.n, kBlockRows);
+  const int64_t blocks = ceil_div(s.n, block);
   const int64_t grain = tile_grain(blocks, s.n, s.m, s.d);
   parallel_for_gemm(0, blocks, grain, [&](int64_t lo, int64_t hi) {
     T* tile = scratch.get() + (threads > 1 ? thread_index() : 0) * tile_size;
     for (int64_t b = lo; b < hi; ++b) {
-      const int64_t i0 = b * kBlockRows, rows = min64(kBlockRows, s.n - i0);
+      const int64_t i0 = b * block, rows = min64(block, s.n - i0);
       T* bd = dist + i0 * k;
       int64_t* bi = index + i0 * k;
       for (int64_t e = 0; e < rows * k; ++e) {
@@ -526,31 +561,45 @@ void select_nearest(const Tiles& tiles, const PointSets<T>& s, int64_t k, T* dis
       }
       for (int64_t j0 = 0; j0 < s.m; j0 += kBlockCols) {
         const int64_t cols = min64(kBlockCols, s.m - j0);
-        tiles(i0, rows, j0, cols, tile, kBlockCols);
+        tiles(i0, rows, j0, cols, tile, cols);  // dense: a narrow tile spans few cache sets
         for (int64_t r = 0; r < rows; ++r)
-          offer_row(tile + r * kBlockCols, cols, j0, k, bd + r * k, bi + r * k);
+          offer_row(tile + r * cols, cols, j0, k, bd + r * k, bi + r * k);
       }
       for (int64_t r = 0; r < rows; ++r) sort_heap(bd + r * k, bi + r * k, k);
     }
   });
 }
 
+// True when no value of v[0:count] is NaN or +-inf (|v| <= max, false for NaN).
+template <class T>
+bool all_finite(const T* __restrict v, int64_t count) {
+  const T big = std::numeric_limits<T>::max();
+  int bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int64_t i = 0; i < count; ++i) bad |= !(v[i] >= -big && v[i] <= big);
+  return bad == 0;
+}
+
 }  // namespace
 
 template <class T>
 int64_t first_non_finite(const T* v, int64_t count) {
-  constexpr int64_t kChunk = 1024;
-  const T big = std::numeric_limits<T>::max();
-  for (int64_t c0 = 0; c0 < count; c0 += kChunk) {
-    const int64_t c1 = min64(count, c0 + kChunk);
-    int bad = 0;
-#pragma omp simd reduction(| : bad)
-    for (int64_t i = c0; i < c1; ++i) bad |= !(v[i] >= -big && v[i] <= big);
-    if (!bad) continue;
-    for (int64_t i = c0; i < c1; ++i)
-      if (!std::isfinite(v[i])) return i;
-  }
-  return -1;
+  // Each thread scans its share in chunks (one vectorized test per chunk)
+  // and stops at its first bad value; the lowest one found is the answer.
+  int64_t first = count;
+  parallel_for(0, count, 1 << 16, [&](int64_t lo, int64_t hi) {
+    constexpr int64_t kChunk = 1024;
+    for (int64_t c0 = lo; c0 < hi; c0 += kChunk) {
+      const int64_t c1 = min64(hi, c0 + kChunk);
+      if (all_finite(v + c0, c1 - c0)) continue;
+      int64_t i = c0;
+      while (std::isfinite(v[i])) ++i;
+#pragma omp critical(rb_first_non_finite)
+      first = i < first ? i : first;
+      return;
+    }
+  });
+  return first < count ? first : -1;
 }
 
 template <class T>

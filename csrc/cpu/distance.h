@@ -5,7 +5,9 @@
 // m x d. `same` says that Y is X itself, so that the diagonal of the result
 // is exact (distance 0, RBF kernel 1) rather than a rounded
 // ||x||^2 + ||x||^2 - 2 x.x. The binding has checked the shapes, d >= 1 and
-// that every value is finite; results are row-major n x m (or n x k).
+// that every value is finite; results are row-major n x m (or n x k). The
+// expansion-based metrics and kernels throw std::invalid_argument (ValueError)
+// before writing anything when a squared row norm overflows the dtype.
 #pragma once
 
 #include <cstdint>
