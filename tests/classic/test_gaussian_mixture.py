@@ -138,3 +138,12 @@ def test_bad_input():
                         precisions_init=np.ones((2, 4, 4))).fit(X)
     with pytest.raises(ValueError, match="weights_init must be non-negative and sum to 1"):
         GaussianMixture(n_components=2, weights_init=[0.9, 0.3]).fit(X)
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_every_initialization_reaches_sklearns_optimum(init_params):
+    X, _ = blobs(seed=4)
+    ours = GaussianMixture(n_components=3, init_params=init_params, random_state=0, n_init=2).fit(X)
+    ref = sklearn_mixture.GaussianMixture(3, random_state=0).fit(X)  # k-means initialization
+    assert ours.converged_
+    assert ours.score(X) == pytest.approx(ref.score(X), rel=0.01)
