@@ -109,7 +109,7 @@ class KMeans(TransformerMixin, BaseEstimator):
     init : "k-means++", "random" or an array (n_clusters, n_features) of initial centers
     n_init : int or "auto"
         Runs from different seeds (the lowest inertia wins); "auto" is 1 for
-        "k-means++" and an array, 10 for "random".
+        "k-means++", 10 for "random". An array of centers always runs once.
     max_iter : int
     tol : float
         Relative tolerance: stop when the centers move by at most
