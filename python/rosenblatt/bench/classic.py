@@ -26,7 +26,7 @@ from rosenblatt.bench.common import Case
 
 def _sklearn():
     try:
-        import sklearn  # noqa: F401
+        import sklearn
     except ImportError:
         return None
     return sklearn

@@ -24,8 +24,14 @@ import warnings
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, ConvergenceWarning, check_array,
-                                     check_is_fitted, check_n_features, check_random_state)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    ConvergenceWarning,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_random_state,
+)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")

@@ -21,8 +21,14 @@ import numbers
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted,
-                                     check_n_features, check_random_state)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    TransformerMixin,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_random_state,
+)
 
 
 def kmeans_plusplus(X, n_clusters: int, *, random_state=None,
