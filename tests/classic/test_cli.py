@@ -56,7 +56,7 @@ def test_gmm_on_blobs_finds_the_species(capsys, tmp_path):
 def test_gmm_on_digits_with_plot(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "gmm.png"
-    _, summary = run_cli(capsys, "gmm", "--max-iter", "20", "--plot", str(png), "--json")
+    _, summary = run_cli(capsys, "gmm", "--plot", str(png), "--json")
     assert summary["test"]["adjusted_rand_index"] > 0.3
     assert png.read_bytes()[:8] == PNG
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rosenblatt.classic import GaussianMixture, NotFittedError
+from rosenblatt.classic import ConvergenceWarning, GaussianMixture, NotFittedError
 
 sklearn_mixture = pytest.importorskip("sklearn.mixture")
 
@@ -35,8 +35,9 @@ def initialization(X, k, covariance_type):
 def test_log_likelihood_matches_sklearn(covariance_type):
     X, _ = blobs()
     init = initialization(X, 3, covariance_type)
-    ours = GaussianMixture(n_components=3, covariance_type=covariance_type, max_iter=40, tol=0,
-                           **init).fit(X)
+    with pytest.warns(ConvergenceWarning, match="max_iter=40"):  # tol=0: never converged
+        ours = GaussianMixture(n_components=3, covariance_type=covariance_type, max_iter=40, tol=0,
+                               **init).fit(X)
     ref = sklearn_mixture.GaussianMixture(3, covariance_type=covariance_type, max_iter=40, tol=0,
                                           init_params="random_from_data", **init).fit(X)
     assert abs(ours.score(X) - ref.score(X)) <= 0.01 * abs(ref.score(X))
@@ -137,3 +138,12 @@ def test_bad_input():
                         precisions_init=np.ones((2, 4, 4))).fit(X)
     with pytest.raises(ValueError, match="weights_init must be non-negative and sum to 1"):
         GaussianMixture(n_components=2, weights_init=[0.9, 0.3]).fit(X)
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "k-means++", "random", "random_from_data"])
+def test_every_initialization_reaches_sklearns_optimum(init_params):
+    X, _ = blobs(seed=4)
+    ours = GaussianMixture(n_components=3, init_params=init_params, random_state=0, n_init=2).fit(X)
+    ref = sklearn_mixture.GaussianMixture(3, random_state=0).fit(X)  # k-means initialization
+    assert ours.converged_
+    assert ours.score(X) == pytest.approx(ref.score(X), rel=0.01)

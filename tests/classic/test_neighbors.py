@@ -58,6 +58,8 @@ def compare(X_train, y_train, X_test, metric, p, weights, k=5):
 @pytest.mark.parametrize("metric,p", METRICS)
 def test_predictions_identical_to_sklearn(digits_split, metric, p, weights):
     X_train, X_test, y_train, y_test = digits_split
+    if metric == "minkowski" and p not in (1, 2, np.inf):
+        X_test, y_test = X_test[:120], y_test[:120]  # SciPy's general-p reference is slow
     ours, unique = compare(X_train, y_train, X_test, metric, p, weights)
     assert unique.mean() > 0.2
     assert ours.score(X_test, y_test) > (0.5 if metric == "hamming" else 0.95)

@@ -73,6 +73,11 @@ def load(dataset: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return train_test_split(X.astype(np.float64), y, test_size=0.25, seed=seed)
 
 
+def _pairs(counts: np.ndarray) -> float:
+    """Number of unordered pairs, ``sum C(c, 2)``, within groups of the given sizes."""
+    return float((counts * (counts - 1) / 2).sum())
+
+
 def adjusted_rand_index(labels_true, labels_pred) -> float:
     """Agreement of two partitions corrected for chance (1 identical, about 0 random).
 
@@ -84,9 +89,8 @@ def adjusted_rand_index(labels_true, labels_pred) -> float:
     _, pred = np.unique(labels_pred, return_inverse=True)
     table = np.zeros((true.max() + 1, pred.max() + 1))
     np.add.at(table, (true, pred), 1)
-    pairs = lambda counts: (counts * (counts - 1) / 2).sum()  # noqa: E731
-    both, rows, cols = pairs(table), pairs(table.sum(axis=1)), pairs(table.sum(axis=0))
-    expected = rows * cols / pairs(np.array([len(true)]))
+    both, rows, cols = _pairs(table), _pairs(table.sum(axis=1)), _pairs(table.sum(axis=0))
+    expected = rows * cols / _pairs(np.array([len(true)]))
     maximum = (rows + cols) / 2
     return 1.0 if maximum == expected else float((both - expected) / (maximum - expected))
 

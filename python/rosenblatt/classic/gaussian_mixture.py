@@ -19,12 +19,19 @@ and ``Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / n_k + reg_covar I``
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, check_array, check_is_fitted,
-                                     check_n_features, check_random_state)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    ConvergenceWarning,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_random_state,
+)
 
 COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
@@ -193,23 +200,20 @@ class GaussianMixture(BaseEstimator):
         return resp
 
     def _initialize(self, X: np.ndarray, rng: np.random.Generator) -> None:
-        given = (self.weights_init, self.means_init, self.precisions_init)
-        if all(value is not None for value in given):
-            resp = None  # every parameter is given: no responsibilities needed
-        else:
-            resp = self._initial_responsibilities(X, rng)
-            counts, means, covariances = _estimate_parameters(X, resp, self.reg_covar,
-                                                              self.covariance_type)
-        self.weights_ = (np.array(self.weights_init, dtype=np.float64) if given[0] is not None
-                         else counts / len(X))
-        self.means_ = (np.array(self.means_init, dtype=np.float64) if given[1] is not None
-                       else means)
-        if given[2] is not None:
-            self.precisions_cholesky_ = _precision_cholesky_from_precisions(
-                np.array(self.precisions_init, dtype=np.float64), self.covariance_type)
-        else:
+        """Parameters from initial responsibilities, replaced by those given (all given: no draw)."""
+        weights, means, precisions = self.weights_init, self.means_init, self.precisions_init
+        if weights is None or means is None or precisions is None:
+            counts, estimated_means, covariances = _estimate_parameters(
+                X, self._initial_responsibilities(X, rng), self.reg_covar, self.covariance_type)
+        self.weights_ = (counts / len(X) if weights is None
+                         else np.array(weights, dtype=np.float64))
+        self.means_ = estimated_means if means is None else np.array(means, dtype=np.float64)
+        if precisions is None:
             self.covariances_ = covariances
             self.precisions_cholesky_ = precision_cholesky(covariances, self.covariance_type)
+        else:
+            self.precisions_cholesky_ = _precision_cholesky_from_precisions(
+                np.array(precisions, dtype=np.float64), self.covariance_type)
 
     def _estimate_log_gaussian(self, X: np.ndarray) -> np.ndarray:
         """(n, K) ``log N(x_i | mu_k, Sigma_k)`` from the precision Cholesky factors."""
@@ -285,6 +289,10 @@ class GaussianMixture(BaseEstimator):
             if best is None or bound > best_bound:
                 best, best_bound = (self._state(), converged, iterations), bound
         state, self.converged_, self.n_iter_ = best
+        if not self.converged_:
+            warnings.warn(f"EM stopped at max_iter={self.max_iter} before the log-likelihood "
+                          f"changed by less than tol={self.tol}; increase max_iter or tol",
+                          ConvergenceWarning, stacklevel=2)
         self.weights_, self.means_, self.covariances_, self.precisions_cholesky_ = state
         self.lower_bound_ = best_bound
         chol = self.precisions_cholesky_

@@ -21,8 +21,14 @@ import numbers
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted,
-                                     check_n_features, check_random_state)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    TransformerMixin,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_random_state,
+)
 
 
 def kmeans_plusplus(X, n_clusters: int, *, random_state=None,
@@ -109,7 +115,7 @@ class KMeans(TransformerMixin, BaseEstimator):
     init : "k-means++", "random" or an array (n_clusters, n_features) of initial centers
     n_init : int or "auto"
         Runs from different seeds (the lowest inertia wins); "auto" is 1 for
-        "k-means++" and an array, 10 for "random".
+        "k-means++", 10 for "random". An array of centers always runs once.
     max_iter : int
     tol : float
         Relative tolerance: stop when the centers move by at most

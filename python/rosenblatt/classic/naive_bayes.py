@@ -15,8 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, ClassifierMixin, check_array, check_is_fitted,
-                                     check_n_features, check_X_y)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_X_y,
+)
 
 
 class GaussianNB(ClassifierMixin, BaseEstimator):

@@ -17,8 +17,15 @@ import numbers
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array,
-                                     check_is_fitted, check_n_features, check_X_y)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+    check_X_y,
+)
 
 METRICS = ("minkowski", "euclidean", "manhattan", "chebyshev", "hamming", "cosine")
 WEIGHTS = ("uniform", "distance")

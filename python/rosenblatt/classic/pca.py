@@ -13,8 +13,13 @@ import numbers
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.classic.base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted,
-                                     check_n_features)
+from rosenblatt.classic.base import (
+    BaseEstimator,
+    TransformerMixin,
+    check_array,
+    check_is_fitted,
+    check_n_features,
+)
 
 
 class PCA(TransformerMixin, BaseEstimator):
