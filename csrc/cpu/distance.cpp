@@ -29,8 +29,9 @@
 // offered to that query row's bounded max-heap of the k best (distance, index)
 // pairs, which lives in the output rows themselves. A vector of values at a
 // time is compared with the heap's worst entry, and only the lanes of the
-// resulting mask are tried, so most values cost a fraction of a comparison. Columns arrive in increasing index order, so a
-// value equal to the worst one already kept loses: ties go to the lower index.
+// resulting mask are tried, so most values cost a fraction of a comparison.
+// Columns arrive in increasing index order, so a value equal to the worst one
+// already kept loses: ties go to the lower index.
 // No n x m matrix is allocated, and no row is sorted whole (only the k kept
 // entries, by heapsort at the end).
 #include "cpu/distance.h"
