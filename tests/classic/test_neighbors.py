@@ -70,6 +70,15 @@ def test_predictions_identical_to_sklearn(digits_split, metric, p, weights):
         assert unique.all()
 
 
+def test_metric_aliases(digits_split):
+    X_train, X_test, y_train, _ = digits_split
+    for alias, metric in (("l2", "euclidean"), ("l1", "manhattan"), ("cityblock", "manhattan")):
+        ours = KNeighborsClassifier(metric=alias).fit(X_train, y_train).kneighbors(X_test)
+        same = KNeighborsClassifier(metric=metric).fit(X_train, y_train).kneighbors(X_test)
+        np.testing.assert_array_equal(ours[1], same[1])
+        np.testing.assert_allclose(ours[0], same[0])
+
+
 def test_float32_input_stays_float32(digits_split):
     X_train, X_test, y_train, _ = digits_split
     ours = KNeighborsClassifier().fit(X_train.astype(np.float32), y_train)

@@ -27,7 +27,8 @@ from rosenblatt.classic.base import (
     check_X_y,
 )
 
-METRICS = ("minkowski", "euclidean", "manhattan", "chebyshev", "hamming", "cosine")
+METRICS = ("minkowski", "euclidean", "manhattan", "chebyshev", "hamming", "cosine",
+           "l2", "l1", "cityblock")  # the last three: scikit-learn's aliases of the 2nd and 3rd
 WEIGHTS = ("uniform", "distance")
 
 
