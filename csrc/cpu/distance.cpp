@@ -577,7 +577,10 @@ void select_nearest(const Tiles& tiles, const PointSets<T>& s, int64_t k, T* dis
   const int64_t threads = kernel_threads();
   Buffer<T> scratch(threads * tile_size);
   const int64_t blocks = ceil_div(s.n, block);
-  const int64_t grain = tile_grain(blocks, s.n, s.m, s.d);
+  // At most `threads` chunks, so a thread count changed meanwhile (another
+  // Python thread calling set_num_threads) cannot index past the scratch.
+  const int64_t even = ceil_div(blocks, threads);
+  const int64_t grain = tile_grain(blocks, s.n, s.m, s.d) > even ? blocks : even;
   parallel_for_gemm(0, blocks, grain, [&](int64_t lo, int64_t hi) {
     T* tile = scratch.get() + (threads > 1 ? thread_index() : 0) * tile_size;
     for (int64_t b = lo; b < hi; ++b) {
