@@ -380,7 +380,10 @@ void reduce_micro_kernel(int64_t d, const T* __restrict x, const T* __restrict y
       const vec result = op.finish(acc[r][v]);
       std::memcpy(row + v * V::lanes, &result, sizeof(vec));
     }
-    std::memcpy(out + r * ldo, row, static_cast<size_t>(cols) * sizeof(T));
+    if (cols == V::nr)  // a whole sliver: a fixed-size copy, inlined into vector stores
+      std::memcpy(out + r * ldo, row, sizeof row);
+    else
+      for (int64_t c = 0; c < cols; ++c) out[r * ldo + c] = row[c];
   }
 }
 
