@@ -43,3 +43,9 @@ def test_kernel_example():
     ns = run_block("kernels.cross_entropy")
     assert ns["h"].shape == (256, 512) and (ns["h"] >= 0).all()
     assert ns["loss"] > 0 and ns["dlogits"].shape == (256, 10)
+
+
+def test_classic_example():
+    ns = run_block("rosenblatt.classic")
+    assert ns["accuracy"] >= 0.98
+    assert ns["clusters"].shape == (1797,) and set(ns["clusters"]) == set(range(10))

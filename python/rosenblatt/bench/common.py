@@ -73,7 +73,8 @@ def _fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def markdown_table(results: list[Result], others: tuple[str, ...] = ("numpy", "torch")) -> str:
+def markdown_table(results: list[Result],
+                   others: tuple[str, ...] = ("numpy", "torch", "sklearn")) -> str:
     """One row per case: each candidate's median (and GFLOP/s), then ours vs each other."""
     present = [o for o in others if any(o in r.seconds for r in results)]
     header = ["case", "rosenblatt"] + present + [f"vs {o}" for o in present]

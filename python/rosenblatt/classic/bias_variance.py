@@ -139,9 +139,9 @@ def plot_bias_variance(result: BiasVariance, path: str | os.PathLike, *,
     Returns the path written. Raises ImportError (with the pip command) when
     matplotlib is missing.
     """
-    from rosenblatt.train.plots import _figure, _save
+    from rosenblatt.plotting import new_figure, save_figure
 
-    figure, (axes,) = _figure(1)
+    figure, (axes,) = new_figure(1)
     x = np.arange(len(result.capacities))
     axes.plot(x, result.bias2, marker="o", label="bias$^2$")
     axes.plot(x, result.variance, marker="s", label="variance")
@@ -158,4 +158,4 @@ def plot_bias_variance(result: BiasVariance, path: str | os.PathLike, *,
     axes.set_ylabel("squared error")
     axes.grid(True, alpha=0.3)
     axes.legend()
-    return _save(figure, path, title or "bias-variance trade-off")
+    return save_figure(figure, path, title or "bias-variance trade-off")

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 
 import numpy as np
+
+from rosenblatt.cli import positive_float, positive_int
+from rosenblatt.plotting import new_figure, save_figure
 
 DATASETS = ("digits", "blobs")
 
@@ -28,20 +30,6 @@ _SPECIES_MEANS = np.array([[5.01, 3.43, 1.46, 0.25], [5.94, 2.77, 4.26, 1.33],
                            [6.59, 2.97, 5.55, 2.03]])
 _SPECIES_STDS = np.array([[0.35, 0.38, 0.17, 0.11], [0.52, 0.31, 0.47, 0.20],
                           [0.64, 0.32, 0.55, 0.27]])
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
 
 
 def _components(text: str) -> int | float:
@@ -55,7 +43,7 @@ def _components(text: str) -> int | float:
 
 
 def _gamma(text: str) -> str | float:
-    return text if text in ("scale", "auto") else _positive_float(text)
+    return text if text in ("scale", "auto") else positive_float(text)
 
 
 def load_blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -111,17 +99,6 @@ def save_model(path: str, model) -> None:
 
 
 # -- plots ---------------------------------------------------------------------
-def _figure(panels: int = 1):
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("--plot needs matplotlib: pip install matplotlib") from None
-    figure = Figure(figsize=(5.5 * panels, 4.5), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure, figure.subplots(1, panels, squeeze=False)[0]
-
-
 def _plane(X_train: np.ndarray):
     from rosenblatt.classic import PCA
 
@@ -132,14 +109,14 @@ def plot_clusters(path: str, X: np.ndarray, labels: np.ndarray, centers: np.ndar
                   title: str) -> None:
     """Samples in the 2-D PCA plane colored by cluster, centers as crosses."""
     plane = _plane(X)
-    figure, (axes,) = _figure()
+    figure, (axes,) = new_figure(width=5.5, height=4.5)
     points, marks = plane.transform(X), plane.transform(centers)
     axes.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=8, alpha=0.7)
     axes.scatter(marks[:, 0], marks[:, 1], c="black", marker="x", s=80, linewidths=2)
     axes.set_xlabel("PC 1")
     axes.set_ylabel("PC 2")
     axes.set_title(title)
-    figure.savefig(path, format="png")
+    save_figure(figure, path)
 
 
 def plot_decision_regions(path: str, model, X_train, y_train, X_test, y_test, title: str) -> float:
@@ -151,7 +128,7 @@ def plot_decision_regions(path: str, model, X_train, y_train, X_test, y_test, ti
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
     regions = flat.predict(np.column_stack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
     accuracy = flat.score(test2, y_test)
-    figure, (axes,) = _figure()
+    figure, (axes,) = new_figure(width=5.5, height=4.5)
     levels = np.arange(len(flat.classes_) + 1) - 0.5
     codes = np.searchsorted(flat.classes_, regions)
     axes.contourf(gx, gy, codes, levels=levels, cmap="tab10", alpha=0.3)
@@ -160,13 +137,13 @@ def plot_decision_regions(path: str, model, X_train, y_train, X_test, y_test, ti
     axes.set_xlabel("PC 1")
     axes.set_ylabel("PC 2")
     axes.set_title(f"{title}\n(refitted in the PCA plane: test accuracy {accuracy:.3f})")
-    figure.savefig(path, format="png")
+    save_figure(figure, path)
     return accuracy
 
 
 def plot_pca(path: str, pca, X: np.ndarray, y: np.ndarray) -> None:
     """Cumulative explained variance ratio, and the samples on the first two components."""
-    figure, (left, right) = _figure(2)
+    figure, (left, right) = new_figure(2, width=5.5, height=4.5)
     ratio = np.cumsum(pca.explained_variance_ratio_)
     left.plot(np.arange(1, len(ratio) + 1), ratio, marker="o", markersize=3)
     left.set_xlabel("components")
@@ -176,7 +153,7 @@ def plot_pca(path: str, pca, X: np.ndarray, y: np.ndarray) -> None:
     right.scatter(points[:, 0], points[:, 1], c=y, cmap="tab10", s=8, alpha=0.7)
     right.set_xlabel("PC 1")
     right.set_ylabel("PC 2")
-    figure.savefig(path, format="png")
+    save_figure(figure, path)
 
 
 # -- commands ------------------------------------------------------------------
@@ -292,25 +269,25 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         return parser
 
     kmeans = add("kmeans", "k-means clustering (adjusted Rand index against the labels)", _kmeans)
-    kmeans.add_argument("--n-clusters", type=_positive_int,
+    kmeans.add_argument("--n-clusters", type=positive_int,
                         help="clusters (default: the number of classes)")
-    kmeans.add_argument("--n-init", type=_positive_int, default=4, help="seedings (default 4)")
-    kmeans.add_argument("--max-iter", type=_positive_int, default=300,
+    kmeans.add_argument("--n-init", type=positive_int, default=4, help="seedings (default 4)")
+    kmeans.add_argument("--max-iter", type=positive_int, default=300,
                         help="Lloyd iterations per seeding (default 300)")
 
     gmm = add("gmm", "Gaussian mixture by EM (test log-likelihood, adjusted Rand index)", _gmm)
-    gmm.add_argument("--n-components", type=_positive_int,
+    gmm.add_argument("--n-components", type=positive_int,
                      help="components (default: the number of classes)")
     gmm.add_argument("--covariance-type", choices=("full", "tied", "diag", "spherical"),
                      default="diag", help="covariance structure (default diag)")
-    gmm.add_argument("--reg-covar", type=_positive_float, default=1e-2,
+    gmm.add_argument("--reg-covar", type=positive_float, default=1e-2,
                      help="added to the covariance diagonals (default 1e-2)")
-    gmm.add_argument("--n-init", type=_positive_int, default=2, help="initializations (default 2)")
-    gmm.add_argument("--max-iter", type=_positive_int, default=100,
+    gmm.add_argument("--n-init", type=positive_int, default=2, help="initializations (default 2)")
+    gmm.add_argument("--max-iter", type=positive_int, default=100,
                      help="EM iterations per initialization (default 100)")
 
     knn = add("knn", "k-nearest-neighbor classifier (test accuracy)", _knn)
-    knn.add_argument("--n-neighbors", type=_positive_int,
+    knn.add_argument("--n-neighbors", type=positive_int,
                      help="neighbors (default: chosen on a validation split of the training set)")
     knn.add_argument("--metric", default="minkowski",
                      choices=("minkowski", "euclidean", "manhattan", "chebyshev", "hamming", "cosine"),
@@ -320,12 +297,12 @@ def register(commands, common: argparse.ArgumentParser) -> None:
                      help="vote weights (default uniform)")
 
     svm = add("svm", "support vector classifier trained by SMO (test accuracy)", _svm)
-    svm.add_argument("--C", type=_positive_float, default=1.0, help="soft-margin penalty (default 1)")
+    svm.add_argument("--C", type=positive_float, default=1.0, help="soft-margin penalty (default 1)")
     svm.add_argument("--kernel", choices=("linear", "poly", "rbf", "sigmoid"), default="rbf",
                      help="kernel (default rbf)")
     svm.add_argument("--gamma", type=_gamma, default="scale",
                      help="kernel coefficient: scale, auto or a number > 0 (default scale)")
-    svm.add_argument("--degree", type=_positive_int, default=3, help="poly degree (default 3)")
+    svm.add_argument("--degree", type=positive_int, default=3, help="poly degree (default 3)")
 
     pca = add("pca", "principal component analysis (explained variance)", _pca)
     pca.add_argument("--n-components", type=_components, default=0.95,

@@ -10,33 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from rosenblatt.plotting import new_figure, save_figure
+
 __all__ = ["plot_curves", "plot_history"]
-
-
-def _matplotlib():
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError("plotting training curves needs matplotlib: pip install matplotlib "
-                          "(or pip install 'rosenblatt[plot]')") from None
-    return Figure, FigureCanvasAgg
-
-
-def _figure(panels: int):
-    """A Figure with ``panels`` side-by-side axes on an Agg canvas."""
-    Figure, FigureCanvasAgg = _matplotlib()
-    figure = Figure(figsize=(5 * panels, 4), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure, figure.subplots(1, panels, squeeze=False)[0]
-
-
-def _save(figure, path, title: str | None) -> str:
-    if title:
-        figure.suptitle(title)
-    path = os.fspath(path)
-    figure.savefig(path, format="png")
-    return path
 
 
 def _panel(axes, history: Mapping, key: str, epochs: list, title: str) -> None:
@@ -68,11 +44,11 @@ def plot_history(history: Mapping, path: str | os.PathLike, *, metric: str | Non
     elif metric not in history:
         raise ValueError(f"history has no {metric!r}; it has {sorted(history)}")
     epochs = list(history["epoch"]) if "epoch" in history else list(range(1, len(history["loss"]) + 1))
-    figure, panels = _figure(2 if metric else 1)
+    figure, panels = new_figure(2 if metric else 1)
     _panel(panels[0], history, "loss", epochs, "loss")
     if metric:
         _panel(panels[1], history, metric, epochs, metric.replace("_", " "))
-    return _save(figure, path, title)
+    return save_figure(figure, path, title)
 
 
 def plot_curves(path: str | os.PathLike, curves: Mapping[str, list], *, xlabel: str = "epoch",
@@ -84,7 +60,7 @@ def plot_curves(path: str | os.PathLike, curves: Mapping[str, list], *, xlabel: 
     """
     if not curves or not all(len(values) for values in curves.values()):
         raise ValueError("plot_curves needs at least one non-empty curve")
-    figure, (axes,) = _figure(1)
+    figure, (axes,) = new_figure(1)
     for name, values in curves.items():
         axes.plot(range(1, len(values) + 1), list(values), marker="o", markersize=3, label=name)
     axes.set_xlabel(xlabel)
@@ -92,4 +68,4 @@ def plot_curves(path: str | os.PathLike, curves: Mapping[str, list], *, xlabel: 
         axes.set_ylabel(ylabel)
     axes.grid(True, alpha=0.3)
     axes.legend()
-    return _save(figure, path, title)
+    return save_figure(figure, path, title)
