@@ -334,12 +334,19 @@ struct Hamming {  // (number of p with x_p != y_p) / d
 };
 
 template <class T>
-struct Minkowski {  // (sum_p |x_p - y_p|^p)^(1/p), the powers through the C library
+struct Minkowski {  // (sum_p |x_p - y_p|^p)^(1/p)
   using vec = typename Vector<T>::vec;
   T p, inv_p;
+  int64_t whole_p;  // p when it is a whole number (up to 64), else 0
   vec step(vec acc, vec diff) const {
-    const vec a = vabs(diff);
-    for (int l = 0; l < Vector<T>::lanes; ++l) acc[l] += std::pow(a[l], p);
+    vec a = vabs(diff);
+    if (whole_p > 0) {  // |d|^p by repeated squaring, on whole vectors
+      vec power = vec{} + T(1);
+      for (int64_t e = whole_p; e > 0; e >>= 1, a *= a)
+        if (e & 1) power *= a;
+      return acc + power;
+    }
+    for (int l = 0; l < Vector<T>::lanes; ++l) acc[l] += std::pow(a[l], p);  // the C library's
     return acc;
   }
   vec finish(vec acc) const {
@@ -460,8 +467,11 @@ void with_metric_tiles(const PointSets<T>& s, Metric metric, double p, const F& 
       return f(ReduceTiles<T, Chebyshev<T>>(s, {}));
     case Metric::hamming:
       return f(ReduceTiles<T, Hamming<T>>(s, {static_cast<T>(s.d)}));
-    case Metric::minkowski:
-      return f(ReduceTiles<T, Minkowski<T>>(s, {static_cast<T>(p), static_cast<T>(1.0 / p)}));
+    case Metric::minkowski: {
+      const int64_t whole = p == std::floor(p) && p <= 64 ? static_cast<int64_t>(p) : 0;
+      return f(ReduceTiles<T, Minkowski<T>>(
+          s, {static_cast<T>(p), static_cast<T>(1.0 / p), whole}));
+    }
   }
 }
 
