@@ -38,7 +38,9 @@ def pairwise_distances(
     - ``"manhattan"``: :math:`\sum_p |x_p - y_p|` (``minkowski`` with ``p=1``).
     - ``"chebyshev"``: :math:`\max_p |x_p - y_p|` (``minkowski`` with ``p=inf``).
     - ``"minkowski"``: :math:`(\sum_p |x_p - y_p|^p)^{1/p}`, ``p >= 1``;
-      ``p`` = 1, 2 and ``inf`` take the manhattan, euclidean and chebyshev paths.
+      ``p`` = 1, 2 and ``inf`` take the manhattan, euclidean and chebyshev paths,
+      a whole ``p`` up to 64 is raised by repeated multiplication on SIMD
+      vectors, any other ``p`` through the C library's ``pow`` (much slower).
     - ``"hamming"``: the fraction of coordinates where ``x`` and ``y`` differ
       (as SciPy and scikit-learn).
     - ``"cosine"``: :math:`1 - x \cdot y / (\|x\| \|y\|)`, clipped to [0, 2]. A
