@@ -60,6 +60,24 @@ for dtype in (np.float32, np.float64):
     kernels.adam_(params, grads, zeros(), zeros(), zeros(), step=1, amsgrad=True)
     kernels.adamw_(params, grads, zeros(), zeros(), step=3)
     assert all(np.isfinite(p).all() for p in params)
+
+    X = rng.standard_normal((37, 19)).astype(dtype)
+    Y = rng.standard_normal((53, 19)).astype(dtype)
+    diff = X[:, None, :] - Y[None, :, :]
+    np.testing.assert_allclose(kernels.pairwise_distances(X, Y, metric="manhattan"),
+                               np.abs(diff).sum(-1), rtol=tol, atol=tol * 20)
+    np.testing.assert_allclose(kernels.pairwise_distances(X, Y), np.sqrt((diff ** 2).sum(-1)),
+                               rtol=tol * 10, atol=tol * 100)
+    for metric in ("chebyshev", "hamming", "cosine", "sqeuclidean"):
+        assert np.isfinite(kernels.pairwise_distances(X, Y, metric=metric)).all()
+    kernels.pairwise_distances(X, Y, metric="minkowski", p=3.0)
+    distances, indices = kernels.kneighbors(X, Y, 5, metric="manhattan")
+    np.testing.assert_array_equal(indices, np.argsort(np.abs(diff).sum(-1), axis=1, kind="stable")[:, :5])
+    for kernel in ("linear", "poly", "rbf", "sigmoid"):
+        assert np.isfinite(kernels.kernel_matrix(X, Y, kernel=kernel)).all()
+    K = kernels.kernel_matrix(X.astype(np.float64), kernel="rbf")
+    labels = np.where(np.arange(len(X)) % 2 == 0, 1.0, -1.0)
+    assert kernels.smo_solve(K, labels, C=1.0)[0].shape == (len(X),)
 print("ran")
 """
 
