@@ -62,8 +62,10 @@ constexpr int kRows = 8 * kVectorBytes / (kBlock * static_cast<int>(sizeof(T))) 
                           : 1;
 
 // Slots (see the top of the file): at most kMaxSlots, at least kSlotRows rows
-// each, and at most kSlotElements doubles of center sums in all.
+// each, and at most kSlotElements doubles of center sums in all unless that
+// leaves fewer than kMinSlots (then kMinSlots copies of the k x d sums).
 constexpr int64_t kMaxSlots = 16;
+constexpr int64_t kMinSlots = 4;
 constexpr int64_t kSlotRows = 256;
 constexpr int64_t kSlotElements = int64_t(1) << 21;
 
@@ -115,7 +117,7 @@ class Lloyd {
       : x_(x), n_(n), d_(d), k_(k), centers_(centers), labels_(labels),
         blocks_(ceil_div(k, kBlock)),
         slots_(min64(min64(kMaxSlots, ceil_div(n, kSlotRows)),
-                     kSlotElements / (k * d) > 1 ? kSlotElements / (k * d) : 1)),
+                     kSlotElements / (k * d) > kMinSlots ? kSlotElements / (k * d) : kMinSlots)),
         grain_(static_cast<double>(n) * static_cast<double>(k) * static_cast<double>(d) <
                        kMinParallelWork
                    ? slots_
