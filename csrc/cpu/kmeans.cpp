@@ -21,7 +21,8 @@
 // Layout of the work: the rows are split into a fixed number of slots (it
 // depends on n, k and d, never on the thread count), each with its own
 // double-precision center sums and counts, summed slot by slot in order
-// after the pass. So the result is the same on any number of threads.
+// after the pass; threads take the slots one at a time as they finish the
+// previous one. So the result is the same on any number of threads.
 // Within a slot, a register-blocked micro-kernel takes kRows rows at a time
 // against blocks of kBlock centers packed transposed (block b holds, for
 // p = 0..d-1, the kBlock values c_{b kBlock + j, p} contiguously, zero-padded,
@@ -156,10 +157,9 @@ class Lloyd {
       std::memset(slot_sums, 0, sizeof(double) * slots_ * k_ * d_);
       std::memset(slot_counts, 0, sizeof(int64_t) * slots_ * k_);
     }
-    parallel_for(0, slots_, grain_, [&](int64_t lo, int64_t hi) {
-      for (int64_t s = lo; s < hi; ++s)
-        slot_changed_.get()[s] = assign_rows(row_begin(s), row_begin(s + 1), update,
-                                             slot_sums + s * k_ * d_, slot_counts + s * k_);
+    for_each_slot([&](int64_t s) {
+      slot_changed_.get()[s] = assign_rows(row_begin(s), row_begin(s + 1), update,
+                                           slot_sums + s * k_ * d_, slot_counts + s * k_);
     });
     int64_t changed = 0;
     for (int64_t s = 0; s < slots_; ++s) changed += slot_changed_.get()[s];
@@ -178,6 +178,19 @@ class Lloyd {
   }
 
   int64_t row_begin(int64_t slot) const { return n_ * slot / slots_; }
+
+  // f(s) for every slot s, on the kernel's threads. Each thread takes the next
+  // slot not yet taken (a thread slowed down by other work on its core does
+  // fewer); a slot's result does not depend on which thread computed it.
+  template <class F>
+  void for_each_slot(const F& f) const {
+    int64_t next = 0;
+    parallel_for(0, slots_, grain_, [&](int64_t, int64_t) {
+      for (int64_t s = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED); s < slots_;
+           s = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED))
+        f(s);
+    });
+  }
 
   // Transposed, zero-padded blocks of the centers and their squared norms
   // (+inf for padding), as the micro-kernel reads them.
@@ -319,13 +332,11 @@ class Lloyd {
 
   double inertia() {
     double* part = slot_inertia_.get();
-    parallel_for(0, slots_, grain_, [&](int64_t lo, int64_t hi) {
-      for (int64_t s = lo; s < hi; ++s) {
-        double sum = 0;
-        for (int64_t i = row_begin(s); i < row_begin(s + 1); ++i)
-          sum += squared_distance(x_ + i * d_, centers_ + labels_[i] * d_, d_);
-        part[s] = sum;
-      }
+    for_each_slot([&](int64_t s) {
+      double sum = 0;
+      for (int64_t i = row_begin(s); i < row_begin(s + 1); ++i)
+        sum += squared_distance(x_ + i * d_, centers_ + labels_[i] * d_, d_);
+      part[s] = sum;
     });
     double total = 0;
     for (int64_t s = 0; s < slots_; ++s) total += part[s];
