@@ -13,6 +13,7 @@ void init_softmax(py::module_& m);
 void init_optim(py::module_& m);
 void init_distance(py::module_& m);
 void init_svm(py::module_& m);
+void init_kmeans(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -63,4 +64,5 @@ PYBIND11_MODULE(_C, m) {
   init_optim(m);
   init_distance(m);
   init_svm(m);
+  init_kmeans(m);
 }

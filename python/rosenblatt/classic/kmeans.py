@@ -1,17 +1,18 @@
-"""k-means clustering: k-means++ seeding and Lloyd's iterations on the native distance kernels.
+"""k-means clustering: k-means++ seeding and Lloyd's iterations in one native call.
 
 Lloyd's algorithm alternates two steps that each lower the inertia
 ``sum_i min_k ||x_i - c_k||^2``:
 
-- assignment: ``label_i = argmin_k ||x_i - c_k||^2`` (the native 1-nearest
-  neighbor search with the squared Euclidean metric, tiled, never the whole
-  n x k matrix);
-- update: ``c_k = mean of the x_i labeled k`` (one GEMM, ``onehot(labels)^T X``).
+- assignment: ``label_i = argmin_k ||x_i - c_k||^2``;
+- update: ``c_k = mean of the x_i labeled k``.
 
+Both run fused, all iterations in one call of the native kernel
+(:func:`rosenblatt.kernels.kmeans_lloyd`), like scikit-learn's Lloyd solver.
 It stops when the labels no longer change, when the centers move by at most
 ``tol * mean feature variance`` in total squared distance, or after
 ``max_iter`` iterations. An emptied cluster takes the point farthest from its
-center, as in scikit-learn.
+center, as in scikit-learn. ``predict`` and ``score`` use the native
+1-nearest-neighbor search with the squared Euclidean metric.
 """
 
 from __future__ import annotations
@@ -66,44 +67,6 @@ def _assign(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """(labels, squared distance of each sample to its nearest center)."""
     distances, labels = kernels.kneighbors(X, centers, 1, metric="sqeuclidean")
     return labels[:, 0], distances[:, 0]
-
-
-def _update_centers(X: np.ndarray, labels: np.ndarray, distances: np.ndarray,
-                    n_clusters: int) -> np.ndarray:
-    """Means of the clusters; each empty cluster is moved onto one of the farthest points."""
-    onehot = np.zeros((len(X), n_clusters), dtype=X.dtype)
-    onehot[np.arange(len(X)), labels] = 1.0
-    sums = kernels.gemm(onehot, X, trans_a=True)
-    counts = np.bincount(labels, minlength=n_clusters).astype(X.dtype)
-    empty = np.flatnonzero(counts == 0)
-    if len(empty):
-        # Farthest points first, never the last point of a cluster (some cluster has two or
-        # more, since there are at least as many points as clusters).
-        farthest = iter(np.argsort(distances, kind="stable")[::-1])
-        for cluster in empty:
-            point = next(p for p in farthest if counts[labels[p]] > 1)
-            sums[labels[point]] -= X[point]
-            counts[labels[point]] -= 1
-            sums[cluster], counts[cluster] = X[point], 1
-    return sums / counts[:, None]
-
-
-def lloyd(X: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float):
-    """Lloyd's iterations from ``centers``: (labels, inertia, centers, iterations run)."""
-    previous = None
-    for iteration in range(1, max_iter + 1):
-        labels, distances = _assign(X, centers)
-        new_centers = _update_centers(X, labels, distances, len(centers))
-        if previous is not None and np.array_equal(labels, previous):
-            break  # strict convergence: the centers are the means of these labels already
-        shift = float(((new_centers - centers) ** 2).sum())
-        centers, previous = new_centers, labels
-        if shift <= tol:
-            labels, distances = _assign(X, centers)
-            break
-    else:
-        labels, distances = _assign(X, centers)
-    return labels, float(distances.astype(np.float64).sum()), centers, iteration
 
 
 class KMeans(TransformerMixin, BaseEstimator):
@@ -170,17 +133,17 @@ class KMeans(TransformerMixin, BaseEstimator):
             raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
         runs = self._runs()
         rng = check_random_state(self.random_state)
-        tol = float(X.var(axis=0).mean()) * self.tol
+        tol = float(X.var(axis=0).mean()) * self.tol if self.tol > 0 else 0.0
         # Centering the data keeps ||x||^2 + ||c||^2 - 2 x.c from cancelling digits.
         mean = X.mean(axis=0)
         centered = X - mean
         best = None
         for _ in range(runs):
             centers = self._initial_centers(X, rng) - mean
-            result = lloyd(centered, centers, max_iter=self.max_iter, tol=tol)
-            if best is None or result[1] < best[1]:
+            result = kernels.kmeans_lloyd(centered, centers, max_iter=self.max_iter, tol=tol)
+            if best is None or result.inertia < best.inertia:
                 best = result
-        self.labels_, self.inertia_, centers, self.n_iter_ = best
+        self.labels_, centers, self.inertia_, self.n_iter_ = best
         self.cluster_centers_ = centers + mean
         self.n_features_in_ = X.shape[1]
         return self

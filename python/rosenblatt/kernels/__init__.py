@@ -12,9 +12,11 @@ naming it), releases the GIL while the kernel runs, and uses
 - Distances and kernels between point sets: :func:`pairwise_distances`,
   :func:`kneighbors`, :func:`kernel_matrix`
 - SVM: :func:`smo_solve` (the soft-margin dual by SMO)
+- k-means: :func:`kmeans_lloyd` (Lloyd's iterations in one native call)
 """
 
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
+from rosenblatt.kernels.kmeans import LloydResult, kmeans_lloyd
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
@@ -29,7 +31,9 @@ __all__ = [
     "cross_entropy",
     "gemm",
     "kernel_matrix",
+    "kmeans_lloyd",
     "kneighbors",
+    "LloydResult",
     "log_softmax",
     "pairwise_distances",
     "rmsprop_",
