@@ -78,6 +78,9 @@ for dtype in (np.float32, np.float64):
     K = kernels.kernel_matrix(X.astype(np.float64), kernel="rbf")
     labels = np.where(np.arange(len(X)) % 2 == 0, 1.0, -1.0)
     assert kernels.smo_solve(K, labels, C=1.0)[0].shape == (len(X),)
+    lloyd = kernels.kmeans_lloyd(Y, Y[:4].copy(), max_iter=20)
+    np.testing.assert_array_equal(lloyd.labels, kernels.kneighbors(Y, lloyd.centers, 1,
+                                                                   metric="sqeuclidean")[1][:, 0])
 print("ran")
 """
 
