@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -144,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "plot", None) and importlib.util.find_spec("matplotlib") is None:
+        # Say so before training, not after it.
+        parser.error("--plot needs matplotlib: pip install matplotlib "
+                     "(or pip install 'rosenblatt[plot]')")
     try:
         return args.run(args)
     except (ValueError, OSError, ImportError) as error:

@@ -88,3 +88,16 @@ def test_errors_while_running_are_one_line_messages(capsys, monkeypatch):
         main(["train", "mlp"])
     assert exit_info.value.code == 1
     assert capsys.readouterr().err == "rosenblatt: error: cannot read dataset digits\n"
+
+
+def test_plot_without_matplotlib_is_refused_before_training(capsys, monkeypatch, tmp_path):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else find_spec(name, *a))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "mlp", "--plot", str(tmp_path / "curves.png")])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--plot needs matplotlib" in err and "epoch" not in err
