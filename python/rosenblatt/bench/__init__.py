@@ -20,14 +20,21 @@ FAMILIES = ("gemm", "softmax", "optim", "mlp", "distance", "classic")
 def machine_description() -> str:
     """One line naming the CPU, the core count and the libraries compared."""
     cpu = platform.processor() or platform.machine()
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+                if not line.strip():
+                    break        # the first processor is enough
     except OSError:
         pass
+    if "model name" in fields:
+        # Virtual machines may name only the brand ("AMD EPYC"); the family and
+        # model tell the core generation (AMD family 25 is Zen 3/4, 26 is Zen 5).
+        cpu = (f"{fields['model name']} (family {fields.get('cpu family', '?')}, "
+               f"model {fields.get('model', '?')})")
     rb = info()
     torch = torch_or_none()
     parts = [
@@ -37,6 +44,11 @@ def machine_description() -> str:
     ]
     if torch is not None:
         parts.append(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)")
+    try:
+        import sklearn
+        parts.append(f"scikit-learn {sklearn.__version__}")
+    except ImportError:
+        pass
     return "; ".join(parts)
 
 
