@@ -20,7 +20,32 @@ def _index(idx, length: int) -> int:
     return idx % length
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children in order, numbered '0', '1', ..."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def append(self, module: Module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Register ``modules`` as the children '0', '1', ... (PyTorch keeps the numbering contiguous)."""
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self.add_module(str(i), module)
+
+
+class Sequential(_ModuleSequence):
     """Modules applied one after the other: ``forward(x) = m_n(... m_1(x))``.
 
     ``Sequential(m1, m2, ...)`` names the children '0', '1', ...;
@@ -49,26 +74,8 @@ class Sequential(Module):
         keys = list(self._modules)
         for key in keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(self))]]:
             del self._modules[key]
-        if all(key.isdigit() for key in keys):  # keep the numbering contiguous, as PyTorch
-            modules = list(self._modules.values())
-            self._modules.clear()
-            for i, module in enumerate(modules):
-                self._modules[str(i)] = module
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> Sequential:
-        for module in modules:
-            self.append(module)
-        return self
+        if all(key.isdigit() for key in keys):
+            self._renumber(list(self._modules.values()))
 
     def forward(self, input):  # noqa: A002
         for module in self:
@@ -76,7 +83,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as children '0', '1', ... (no forward of its own)."""
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
@@ -98,34 +105,15 @@ class ModuleList(Module):
             del modules[idx]
         else:
             del modules[_index(idx, len(self))]
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
+        self._renumber(modules)
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def append(self, module: Module) -> ModuleList:
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for module in modules:
-            self.append(module)
-        return self
-
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
+        self._renumber(modules)
 
 
 class ModuleDict(Module):
