@@ -125,11 +125,10 @@ Metric metric_arg(const py::object& metric_obj, const py::object& p_obj, double&
       "'chebyshev', 'minkowski', 'hamming' or 'cosine', got '" + name + "'");
 }
 
-py::array pairwise_distances_binding(const py::object& x_obj, const py::object& y_obj,
-                                     const py::object& metric_obj, const py::object& p_obj) {
-  double p;
-  const Metric metric = metric_arg(metric_obj, p_obj, p);
-  const Points pts = points(x_obj, y_obj);
+// An (len(X), len(Y)) array of X's dtype, filled by fill(sets, out) with the
+// GIL released (sets and out typed float or double as X is).
+template <class Fill>
+py::array points_matrix(const Points& pts, Fill fill) {
   const int64_t n = pts.x.shape(0), m = pts.y.shape(0);
   checked_mul(n, m, "the output size (len(X) * len(Y))");
   py::array out(pts.x.dtype(), std::vector<py::ssize_t>{n, m});
@@ -138,12 +137,21 @@ py::array pairwise_distances_binding(const py::object& x_obj, const py::object& 
     const auto sets = pts.sets<T>();
     T* o = static_cast<T*>(out.mutable_data());
     py::gil_scoped_release release;
-    auto call = [&] { RB_DISPATCH(pairwise_distances<T>(sets, metric, p, o)); };
-    call();
+    fill(sets, o);
   };
   if (is_float32(pts.x)) run(static_cast<float*>(nullptr));
   else run(static_cast<double*>(nullptr));
   return out;
+}
+
+py::array pairwise_distances_binding(const py::object& x_obj, const py::object& y_obj,
+                                     const py::object& metric_obj, const py::object& p_obj) {
+  double p;
+  const Metric metric = metric_arg(metric_obj, p_obj, p);
+  return points_matrix(points(x_obj, y_obj), [&](const auto& sets, auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    RB_DISPATCH(pairwise_distances<T>(sets, metric, p, out));
+  });
 }
 
 py::tuple kneighbors_binding(const py::object& x_obj, const py::object& y_obj,
@@ -199,20 +207,10 @@ py::array kernel_matrix_binding(const py::object& x_obj, const py::object& y_obj
   kp.coef0 = rb::bind::finite_number(coef0_obj, "coef0");
   const Points pts = points(x_obj, y_obj);
   if (gamma_obj.is_none()) kp.gamma = 1.0 / static_cast<double>(pts.x.shape(1));
-  const int64_t n = pts.x.shape(0), m = pts.y.shape(0);
-  checked_mul(n, m, "the output size (len(X) * len(Y))");
-  py::array out(pts.x.dtype(), std::vector<py::ssize_t>{n, m});
-  auto run = [&](auto* type_tag) {
-    using T = std::remove_pointer_t<decltype(type_tag)>;
-    const auto sets = pts.sets<T>();
-    T* o = static_cast<T*>(out.mutable_data());
-    py::gil_scoped_release release;
-    auto call = [&] { RB_DISPATCH(kernel_matrix<T>(sets, kp, o)); };
-    call();
-  };
-  if (is_float32(pts.x)) run(static_cast<float*>(nullptr));
-  else run(static_cast<double*>(nullptr));
-  return out;
+  return points_matrix(pts, [&](const auto& sets, auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    RB_DISPATCH(kernel_matrix<T>(sets, kp, out));
+  });
 }
 
 }  // namespace
