@@ -50,6 +50,7 @@
 #endif
 
 #include "common/parallel.h"
+#include "cpu/buffer.h"
 #include "cpu/gemm.h"
 #include "cpu/vmath.h"
 
@@ -76,25 +77,6 @@ constexpr int64_t kNoIndex = std::numeric_limits<int64_t>::max();
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
-// An owned, 64-byte aligned array of `count` T (std::bad_alloc when the
-// allocation fails; that becomes MemoryError in Python).
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(int64_t count) {
-    const size_t bytes = (static_cast<size_t>(count > 0 ? count : 1) * sizeof(T) + 63) / 64 * 64;
-    data_ = static_cast<T*>(std::aligned_alloc(64, bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-  }
-  ~Buffer() { std::free(data_); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  T* get() const { return data_; }
-
- private:
-  T* data_ = nullptr;
-};
 
 // parallel_for for bodies that call the GEMM, which takes its packing buffers
 // on first use in each thread and may throw std::bad_alloc there. An exception

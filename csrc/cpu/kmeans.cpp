@@ -41,6 +41,7 @@
 #include <stdexcept>
 
 #include "common/parallel.h"
+#include "cpu/buffer.h"
 
 namespace rb::cpu::RB_ISA {
 namespace {
@@ -79,26 +80,6 @@ constexpr const char* kOverflow =
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// An owned, zeroed, 64-byte aligned array of `count` T (std::bad_alloc when
-// the allocation fails; that becomes MemoryError in Python).
-template <class T>
-class Buffer {
- public:
-  explicit Buffer(int64_t count) {
-    const size_t bytes = (static_cast<size_t>(count > 0 ? count : 1) * sizeof(T) + 63) / 64 * 64;
-    data_ = static_cast<T*>(std::aligned_alloc(64, bytes));
-    if (data_ == nullptr) throw std::bad_alloc();
-    std::memset(data_, 0, bytes);
-  }
-  ~Buffer() { std::free(data_); }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  T* get() const { return data_; }
-
- private:
-  T* data_ = nullptr;
-};
-
 // ||a - b||^2 of two rows of length d, in double.
 template <class T>
 inline double squared_distance(const T* a, const T* b, int64_t d) {
@@ -123,9 +104,10 @@ class Lloyd {
                        kMinParallelWork
                    ? slots_
                    : 1),
-        packed_(blocks_ * kBlock * d), norms_(blocks_ * kBlock), slot_sums_(slots_ * k * d),
-        slot_counts_(slots_ * k), slot_changed_(slots_), slot_inertia_(slots_), sums_(k * d),
-        counts_(k), next_(k * d) {}
+        packed_(blocks_ * kBlock * d, true), norms_(blocks_ * kBlock, true),
+        slot_sums_(slots_ * k * d, true), slot_counts_(slots_ * k, true),
+        slot_changed_(slots_, true), slot_inertia_(slots_, true), sums_(k * d, true),
+        counts_(k, true), next_(k * d, true) {}
 
   LloydResult run(int64_t max_iter, double tol) {
     for (int64_t i = 0; i < n_; ++i) labels_[i] = -1;  // so the first pass changes every label
@@ -291,7 +273,7 @@ class Lloyd {
     int64_t empty = 0;
     for (int64_t j = 0; j < k_; ++j) empty += counts[j] == 0;
     if (empty == 0) return;
-    Buffer<double> far(n_);
+    Buffer<double> far(n_, true);
     double* dist = far.get();
     parallel_for(0, n_, 1 + (1 << 14) / d_, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i)
