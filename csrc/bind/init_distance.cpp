@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bind/arrays.h"
+#include "bind/finite.h"
 #include "bind/scalars.h"
 #include "common/simd.h"
 #include "cpu/distance.h"
@@ -25,6 +26,7 @@ using rb::bind::float_array;
 using rb::bind::integer;
 using rb::bind::is_float32;
 using rb::bind::real_number;
+using rb::bind::require_finite_values;
 using rb::bind::require_ndim;
 using rb::bind::require_same_dtype;
 using rb::bind::shape_str;
@@ -37,22 +39,6 @@ py::array contiguous(py::array a) {
   const bool aligned = reinterpret_cast<uintptr_t>(a.data()) % a.itemsize() == 0;
   if ((a.flags() & py::array::c_style) && aligned) return a;
   return a.attr("copy")();
-}
-
-// Raises ValueError naming `name` and the first NaN or infinity in a (a
-// C-contiguous 2-D array).
-template <class T>
-void require_finite_values(const py::array& a, const char* name) {
-  const T* v = static_cast<const T*>(a.data());
-  const int64_t count = a.size();
-  int64_t bad;
-  {
-    py::gil_scoped_release release;
-    auto find = [&] { RB_DISPATCH(first_non_finite<T>(v, count)); };
-    bad = find();
-  }
-  RB_CHECK(bad < 0, name, " must not contain NaN or infinity, found ", v[bad], " at row ",
-           bad / a.shape(1), ", column ", bad % a.shape(1));
 }
 
 // The two point sets of a call: X and Y (None, or X itself, means Y is X),
@@ -90,13 +76,8 @@ Points points(const py::object& x_obj, const py::object& y_obj) {
            shape_str(pts.x));
   pts.x = contiguous(pts.x);
   pts.y = pts.same ? pts.x : contiguous(pts.y);
-  const bool f32 = is_float32(pts.x);
-  if (f32) require_finite_values<float>(pts.x, "X");
-  else require_finite_values<double>(pts.x, "X");
-  if (!pts.same) {
-    if (f32) require_finite_values<float>(pts.y, "Y");
-    else require_finite_values<double>(pts.y, "Y");
-  }
+  require_finite_values(pts.x, "X");
+  if (!pts.same) require_finite_values(pts.y, "Y");
   return pts;
 }
 

@@ -4,11 +4,11 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "bind/arrays.h"
+#include "bind/finite.h"
 #include "bind/scalars.h"
 #include "common/simd.h"
 #include "cpu/kmeans.h"
@@ -23,28 +23,16 @@ using rb::bind::integer;
 using rb::bind::is_float32;
 using rb::bind::non_negative;
 using rb::bind::require_c_contiguous;
+using rb::bind::require_finite_values;
 using rb::bind::require_ndim;
 using rb::bind::require_same_dtype;
 using rb::bind::shape_str;
 
-// ValueError naming `name` when a value of the C-contiguous array a is NaN or infinite.
-template <class T>
-void require_all_finite(const py::array& a, const char* name) {
-  const T* v = static_cast<const T*>(a.data());
-  const int64_t size = a.size();
-  bool finite = true;
-  {
-    py::gil_scoped_release release;
-    for (int64_t i = 0; i < size; ++i) finite &= std::isfinite(v[i]);
-  }
-  RB_CHECK(finite, name, " must not contain NaN or infinity");
-}
-
 template <class T>
 rb::LloydResult run(const py::array& x, py::array& centers, py::array& labels, int64_t max_iter,
                     double tol) {
-  require_all_finite<T>(x, "X");
-  require_all_finite<T>(centers, "centers");
+  require_finite_values(x, "X");
+  require_finite_values(centers, "centers");
   const T* xp = static_cast<const T*>(x.data());
   T* cp = static_cast<T*>(centers.mutable_data());
   int64_t* lp = static_cast<int64_t*>(labels.mutable_data());
