@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-import rosenblatt as rb
 from rosenblatt.classic.commands import adjusted_rand_index, load_blobs
 from rosenblatt.cli import main
 
@@ -80,8 +79,6 @@ def test_knn_with_a_metric_on_blobs(capsys, tmp_path):
 
 
 def test_svm_on_digits(capsys, tmp_path):
-    if not hasattr(rb.classic, "SVC"):
-        pytest.skip("rb.classic.SVC has not landed yet")
     pytest.importorskip("matplotlib")
     png = tmp_path / "svm.png"
     out, summary = run_cli(capsys, "svm", "--json", "--plot", str(png))
