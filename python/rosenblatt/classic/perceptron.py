@@ -110,7 +110,20 @@ def predict_from_scores(classes: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return classes[scores.argmax(axis=1)]
 
 
-class Perceptron(ClassifierMixin, BaseEstimator):
+class _OneVsRestClassifier(ClassifierMixin, BaseEstimator):
+    """decision_function and predict from ``_scores(X)``: (n, 1) for two classes, else (n, C)."""
+
+    def decision_function(self, X) -> np.ndarray:
+        """The scores: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
+        scores = self._scores(X)
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X) -> np.ndarray:
+        scores = self._scores(X)          # first: it checks that the model is fitted
+        return predict_from_scores(self.classes_, scores)
+
+
+class Perceptron(_OneVsRestClassifier):
     """The primal perceptron (Rosenblatt's rule), one-vs-rest for many classes.
 
     Parameters: ``max_iter`` the most epochs (it stops at the first epoch
@@ -146,23 +159,15 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.n_iter_, self.converged_, self.mistakes_per_epoch_ = len(mistakes), converged, mistakes
         return self
 
-    def decision_function(self, X) -> np.ndarray:
-        """w . x + b: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
-        scores = self._scores(X)
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
     def _scores(self, X) -> np.ndarray:
+        """w . x + b for each output row."""
         check_is_fitted(self, "coef_")
         X = check_array(X)
         check_n_features(self, X)
         return X @ self.coef_.T + self.intercept_
 
-    def predict(self, X) -> np.ndarray:
-        scores = self._scores(X)
-        return predict_from_scores(self.classes_, scores)
 
-
-class KernelPerceptron(ClassifierMixin, BaseEstimator):
+class KernelPerceptron(_OneVsRestClassifier):
     """The perceptron in dual form: f(x) = sum_i alpha_i y_i K(x_i, x) + b, alpha_i counting
     the mistakes made on x_i.
 
@@ -211,17 +216,9 @@ class KernelPerceptron(ClassifierMixin, BaseEstimator):
         return self
 
     def _scores(self, X) -> np.ndarray:
+        """f(x) = sum_i alpha_i y_i K(x_i, x) + b for each output row."""
         check_is_fitted(self, "support_")
         X = check_array(X)
         check_n_features(self, X)
         K = kernel_matrix(X, self.support_vectors_, self._kernel_params, self._kernel_origin)
         return K @ self.dual_coef_.T + self.intercept_
-
-    def decision_function(self, X) -> np.ndarray:
-        """f(x): (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
-        scores = self._scores(X)
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        scores = self._scores(X)
-        return predict_from_scores(self.classes_, scores)

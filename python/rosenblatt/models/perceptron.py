@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import nn
-from rosenblatt.classic.perceptron import rosenblatt_rule
+from rosenblatt.classic.perceptron import one_vs_rest_signs, predict_from_scores, rosenblatt_rule
 from rosenblatt.random import generator
 from rosenblatt.tensor import Tensor
 
@@ -62,12 +62,6 @@ class Perceptron(nn.Module):
         scores = linear(x, self.weight, self.bias)
         return scores.reshape(-1) if self.num_classes == 2 else scores
 
-    def _signs(self, y: np.ndarray) -> np.ndarray:
-        """Targets as +-1 per output row: (n, 1) for two classes, (n, C) one-vs-rest."""
-        if self.num_classes == 2:
-            return np.where(y == 1, 1.0, -1.0)[:, None]
-        return np.where(y[:, None] == np.arange(self.num_classes), 1.0, -1.0)
-
     def fit(self, X, y, *, max_epochs: int = 100, shuffle: bool = True) -> Perceptron:
         """Apply the rule sample by sample until an epoch has no mistake or ``max_epochs`` pass."""
         X = as_array(X, "X", ndim=2)
@@ -79,7 +73,7 @@ class Perceptron(nn.Module):
         if y.size and (y.min() < 0 or y.max() >= self.num_classes):
             raise ValueError(f"labels must be in [0, {self.num_classes}), got {y.min()}..{y.max()}")
         w, b, mistakes, converged = rosenblatt_rule(
-            X, self._signs(y).astype(X.dtype), self.weight.data.astype(np.float64),
+            X, one_vs_rest_signs(y, self.num_classes).astype(X.dtype), self.weight.data.astype(np.float64),
             self.bias.data.astype(np.float64), max_epochs=max_epochs,
             rng=generator() if shuffle else None, averaged=self.averaged)
         self.updates_, self.converged_, self.mistakes_per_epoch_ = sum(mistakes), converged, mistakes
@@ -89,9 +83,7 @@ class Perceptron(nn.Module):
 
     def predict(self, X) -> np.ndarray:
         scores = as_array(X, "X", ndim=2) @ self.weight.data.T + self.bias.data
-        if self.num_classes == 2:
-            return (scores[:, 0] > 0).astype(np.int64)
-        return scores.argmax(axis=1)
+        return predict_from_scores(np.arange(self.num_classes), scores)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.weight.shape[1]}, num_classes={self.num_classes}, "
