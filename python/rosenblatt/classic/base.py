@@ -9,6 +9,7 @@ Every public method that needs a fitted model calls :func:`check_is_fitted`.
 from __future__ import annotations
 
 import inspect
+import numbers
 
 import numpy as np
 
@@ -61,6 +62,31 @@ class ClassifierMixin:
 
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at its iteration limit before its tolerance (as scikit-learn's)."""
+
+
+class LinearClassifierMixin(ClassifierMixin):
+    """decision_function and predict from ``_scores(X)``, one column per output row.
+
+    ``_scores`` defaults to the linear w . x + b of fitted ``coef_`` (R, d) and
+    ``intercept_`` (R,), with R = 1 for two classes (positive: ``classes_[1]``)
+    and R = n_classes otherwise (one-vs-rest or multinomial); the kernel
+    perceptron overrides it.
+    """
+
+    def _scores(self, X) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        X = check_array(X)
+        check_n_features(self, X)
+        return X @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X) -> np.ndarray:
+        """The scores: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
+        scores = self._scores(X)
+        return scores[:, 0] if len(self.classes_) == 2 else scores
+
+    def predict(self, X) -> np.ndarray:
+        scores = self._scores(X)          # first: it checks that the model is fitted
+        return predict_from_scores(self.classes_, scores)
 
 
 class RegressorMixin:
@@ -154,3 +180,44 @@ def check_random_state(seed) -> np.random.Generator:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         return np.random.default_rng(int(seed))
     raise ValueError(f"random_state must be None, an int or a numpy Generator, got {seed!r}")
+
+
+def positive_number(value, name: str) -> float:
+    """``value`` as a finite float > 0, else ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
+            or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def iteration_limit(value, name: str = "max_iter", *, unlimited: bool = False) -> int:
+    """``value`` as an int >= 1 (or -1 when ``unlimited`` allows it), else ValueError."""
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and \
+        (value >= 1 or (unlimited and value == -1))
+    if not ok:
+        raise ValueError(f"{name} must be an int >= 1{' or -1 (no limit)' if unlimited else ''}, "
+                         f"got {value!r}")
+    return int(value)
+
+
+def class_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(classes_, index of each sample's class); ValueError with fewer than two classes."""
+    classes, index = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(f"the number of classes has to be at least 2, got {len(classes)} "
+                         f"(y holds only {classes.tolist()})")
+    return classes, index
+
+
+def one_vs_rest_signs(index: np.ndarray, n_classes: int) -> np.ndarray:
+    """(n, 1) signs (+1 for class 1) for two classes, else (n, n_classes) one-vs-rest signs."""
+    if n_classes == 2:
+        return np.where(index == 1, 1.0, -1.0)[:, None]
+    return np.where(index[:, None] == np.arange(n_classes), 1.0, -1.0)
+
+
+def predict_from_scores(classes: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Labels from (n, R) scores: the sign of the single column for two classes, else the argmax."""
+    if len(classes) == 2:
+        return classes[(scores[:, 0] > 0).astype(np.int64)]
+    return classes[scores.argmax(axis=1)]

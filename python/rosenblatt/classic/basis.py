@@ -29,9 +29,9 @@ from rosenblatt.classic.base import (
     check_array,
     check_is_fitted,
     check_n_features,
+    positive_number,
 )
 from rosenblatt.classic.linear_model import Ridge, check_regression_data
-from rosenblatt.classic.svm import positive_number
 
 BASES = ("polynomial", "gaussian", "sigmoid")
 

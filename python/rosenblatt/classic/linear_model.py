@@ -33,15 +33,17 @@ import numpy as np
 from rosenblatt import kernels
 from rosenblatt.classic.base import (
     BaseEstimator,
-    ClassifierMixin,
     ConvergenceWarning,
+    LinearClassifierMixin,
     RegressorMixin,
     check_array,
     check_is_fitted,
     check_n_features,
     check_X_y,
+    class_labels,
+    iteration_limit,
+    positive_number,
 )
-from rosenblatt.classic.svm import class_labels, iteration_limit, positive_number
 
 
 def check_regression_data(X, y) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +128,7 @@ def ridge_solve(Xc: np.ndarray, yc: np.ndarray, alpha: float) -> np.ndarray:
     return np.linalg.solve(gram, Xc.T @ yc)
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(LinearClassifierMixin, BaseEstimator):
     """Logistic regression with an L2 penalty, trained by gradient ascent on the log-likelihood.
 
     Parameters: ``C`` the inverse penalty strength (scikit-learn's), ``lr``
@@ -209,14 +211,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self._ovr = ovr
         return self
 
-    def decision_function(self, X) -> np.ndarray:
-        """The logits W x + b: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
-        check_is_fitted(self, "coef_")
-        X = check_array(X, dtype=np.float64)
-        check_n_features(self, X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
     def predict_proba(self, X) -> np.ndarray:
         """(n, n_classes) class probabilities (for 'ovr' the sigmoids normalized to sum 1)."""
         scores = self.decision_function(X)
@@ -230,12 +224,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def predict_log_proba(self, X) -> np.ndarray:
         return np.log(self.predict_proba(X))
-
-    def predict(self, X) -> np.ndarray:
-        scores = self.decision_function(X)
-        if len(self.classes_) == 2:
-            return self.classes_[(scores > 0).astype(np.int64)]
-        return self.classes_[scores.argmax(axis=1)]
 
 
 def log_likelihood(logits: np.ndarray, index: np.ndarray, rows: int, ovr: bool):

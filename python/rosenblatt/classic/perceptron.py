@@ -28,20 +28,17 @@ import numpy as np
 
 from rosenblatt.classic.base import (
     BaseEstimator,
-    ClassifierMixin,
+    LinearClassifierMixin,
     check_array,
     check_is_fitted,
     check_n_features,
     check_random_state,
     check_X_y,
-)
-from rosenblatt.classic.svm import (
     class_labels,
     iteration_limit,
-    kernel_function,
-    kernel_matrix,
-    kernel_origin,
+    one_vs_rest_signs,
 )
+from rosenblatt.classic.svm import kernel_function, kernel_matrix, kernel_origin
 
 
 def rosenblatt_rule(inputs: np.ndarray, signs: np.ndarray, weight: np.ndarray, bias: np.ndarray,
@@ -96,34 +93,7 @@ def rosenblatt_rule(inputs: np.ndarray, signs: np.ndarray, weight: np.ndarray, b
     return weight, bias, mistakes_per_epoch, converged
 
 
-def one_vs_rest_signs(index: np.ndarray, n_classes: int) -> np.ndarray:
-    """(n, 1) signs (+1 for class 1) for two classes, else (n, n_classes) one-vs-rest signs."""
-    if n_classes == 2:
-        return np.where(index == 1, 1.0, -1.0)[:, None]
-    return np.where(index[:, None] == np.arange(n_classes), 1.0, -1.0)
-
-
-def predict_from_scores(classes: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Labels from (n, R) scores: the sign of the single column for two classes, else the argmax."""
-    if len(classes) == 2:
-        return classes[(scores[:, 0] > 0).astype(np.int64)]
-    return classes[scores.argmax(axis=1)]
-
-
-class _OneVsRestClassifier(ClassifierMixin, BaseEstimator):
-    """decision_function and predict from ``_scores(X)``: (n, 1) for two classes, else (n, C)."""
-
-    def decision_function(self, X) -> np.ndarray:
-        """The scores: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
-        scores = self._scores(X)
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        scores = self._scores(X)          # first: it checks that the model is fitted
-        return predict_from_scores(self.classes_, scores)
-
-
-class Perceptron(_OneVsRestClassifier):
+class Perceptron(LinearClassifierMixin, BaseEstimator):
     """The primal perceptron (Rosenblatt's rule), one-vs-rest for many classes.
 
     Parameters: ``max_iter`` the most epochs (it stops at the first epoch
@@ -159,15 +129,9 @@ class Perceptron(_OneVsRestClassifier):
         self.n_iter_, self.converged_, self.mistakes_per_epoch_ = len(mistakes), converged, mistakes
         return self
 
-    def _scores(self, X) -> np.ndarray:
-        """w . x + b for each output row."""
-        check_is_fitted(self, "coef_")
-        X = check_array(X)
-        check_n_features(self, X)
-        return X @ self.coef_.T + self.intercept_
 
 
-class KernelPerceptron(_OneVsRestClassifier):
+class KernelPerceptron(LinearClassifierMixin, BaseEstimator):
     """The perceptron in dual form: f(x) = sum_i alpha_i y_i K(x_i, x) + b, alpha_i counting
     the mistakes made on x_i.
 

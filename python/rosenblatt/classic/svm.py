@@ -27,41 +27,19 @@ from rosenblatt.classic.base import (
     BaseEstimator,
     ClassifierMixin,
     ConvergenceWarning,
+    LinearClassifierMixin,
     check_array,
     check_is_fitted,
     check_n_features,
     check_random_state,
     check_X_y,
+    class_labels,
+    iteration_limit,
+    one_vs_rest_signs,
+    positive_number,
 )
 
 KERNELS = ("linear", "poly", "rbf", "sigmoid")
-
-
-def positive_number(value, name: str) -> float:
-    """``value`` as a finite float > 0, else ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) \
-            or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def iteration_limit(value, name: str = "max_iter", *, unlimited: bool = False) -> int:
-    """``value`` as an int >= 1 (or -1 when ``unlimited`` allows it), else ValueError."""
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and \
-        (value >= 1 or (unlimited and value == -1))
-    if not ok:
-        raise ValueError(f"{name} must be an int >= 1{' or -1 (no limit)' if unlimited else ''}, "
-                         f"got {value!r}")
-    return int(value)
-
-
-def class_labels(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(classes_, index of each sample's class); ValueError with fewer than two classes."""
-    classes, index = np.unique(y, return_inverse=True)
-    if len(classes) < 2:
-        raise ValueError(f"the number of classes has to be at least 2, got {len(classes)} "
-                         f"(y holds only {classes.tolist()})")
-    return classes, index
 
 
 def kernel_function(estimator, X: np.ndarray) -> dict:
@@ -290,7 +268,7 @@ class SVC(ClassifierMixin, BaseEstimator):
         return self.classes_[self._votes(decisions).argmax(axis=1)]
 
 
-class LinearSVC(ClassifierMixin, BaseEstimator):
+class LinearSVC(LinearClassifierMixin, BaseEstimator):
     """A linear SVM trained on the hinge loss by Pegasos' stochastic sub-gradient method.
 
     Each class c (one-vs-rest; a single machine for two classes) gets
@@ -340,8 +318,7 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         classes, index = class_labels(y)
         n, d = X.shape
         Xb = np.hstack([X.astype(np.float64), np.ones((n, 1))])   # the bias as a feature
-        signs = (np.where(index == 1, 1.0, -1.0)[:, None] if len(classes) == 2
-                 else np.where(index[:, None] == np.arange(len(classes)), 1.0, -1.0))
+        signs = one_vs_rest_signs(index, len(classes))
         lam = 1.0 / (C * n)
         radius = 1.0 / np.sqrt(lam)
         t0 = 1.0 / (lam * eta0)
@@ -384,17 +361,3 @@ class LinearSVC(ClassifierMixin, BaseEstimator):
         self.intercept_ = W_best[:, d]
         self.n_iter_ = epochs
         return self
-
-    def decision_function(self, X) -> np.ndarray:
-        """w . x + b: (n,) for two classes (positive: ``classes_[1]``), else (n, n_classes)."""
-        check_is_fitted(self, "coef_")
-        X = check_array(X)
-        check_n_features(self, X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores[:, 0] if len(self.classes_) == 2 else scores
-
-    def predict(self, X) -> np.ndarray:
-        scores = self.decision_function(X)
-        if len(self.classes_) == 2:
-            return self.classes_[(scores > 0).astype(np.int64)]
-        return self.classes_[scores.argmax(axis=1)]

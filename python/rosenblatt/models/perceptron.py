@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from rosenblatt import nn
-from rosenblatt.classic.perceptron import one_vs_rest_signs, predict_from_scores, rosenblatt_rule
+from rosenblatt.classic.base import one_vs_rest_signs, predict_from_scores
+from rosenblatt.classic.perceptron import rosenblatt_rule
 from rosenblatt.random import generator
 from rosenblatt.tensor import Tensor
 
