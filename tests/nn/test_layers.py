@@ -55,6 +55,10 @@ LAYERS = [
      lambda d: torch.nn.BatchNorm1d(3, momentum=0.2, dtype=d), (4, 3, 5)),
     ("batch_norm_no_bias", lambda d: nn.BatchNorm1d(3, dtype=d, bias=False),
      lambda d: torch.nn.BatchNorm1d(3, dtype=d, bias=False), (4, 3, 5)),
+    ("batch_norm_4d", lambda d: nn.BatchNorm2d(3, momentum=0.3, dtype=d),
+     lambda d: torch.nn.BatchNorm2d(3, momentum=0.3, dtype=d), (4, 3, 5, 6)),
+    ("batch_norm_4d_no_affine", lambda d: nn.BatchNorm2d(2, affine=False, dtype=d),
+     lambda d: torch.nn.BatchNorm2d(2, affine=False, dtype=d), (3, 2, 1, 7)),
 ]
 
 
@@ -179,3 +183,23 @@ def test_batch_norm_module_bad_input():
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         bn(rb.randn(1, 3))
     assert repr(nn.BatchNorm1d(2, affine=False)) == repr(torch.nn.BatchNorm1d(2, affine=False))
+    with pytest.raises(ValueError, match="BatchNorm2d: expected 4D input"):
+        nn.BatchNorm2d(3)(rb.randn(2, 3, 4))
+    with pytest.raises(ValueError, match="BatchNorm2d: input of shape"):
+        nn.BatchNorm2d(3)(rb.randn(2, 4, 2, 2))
+    assert repr(nn.BatchNorm2d(5)) == repr(torch.nn.BatchNorm2d(5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_2d_running_stats_and_eval_match_torch(dtype):
+    ours = nn.BatchNorm2d(4, dtype=dtype)
+    theirs = torch.nn.BatchNorm2d(4, dtype=TORCH_DTYPE[dtype])
+    rng = np.random.default_rng(6)
+    for _ in range(3):
+        compare(ours, theirs, rng.normal(-1.0, 2.0, (5, 4, 3, 3)), dtype, train=True)
+        ours.zero_grad()
+        theirs.zero_grad()
+    for name, t in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[name].data, t.numpy(), **TOL[dtype],
+                                   err_msg=name)
+    compare(ours, theirs, rng.normal(size=(2, 4, 3, 3)), dtype, train=False)

@@ -1,7 +1,7 @@
 """Differentiable ops on Tensors (``import rosenblatt.functional as F``).
 
 Grouped like the kernels: elementwise, reduce, shape, linalg, activation,
-loss, norm, dropout and regularization.
+loss, norm, dropout, regularization and embedding.
 """
 
 from rosenblatt.functional.activation import (
@@ -19,6 +19,7 @@ from rosenblatt.functional.activation import (
     tanh,
 )
 from rosenblatt.functional.dropout import dropout
+from rosenblatt.functional.embedding import embedding
 from rosenblatt.functional.elementwise import (
     abs,
     add,

@@ -1,7 +1,8 @@
 """Neural-network building blocks (``rb.nn``) with PyTorch's names, arguments and layouts.
 
 Module, Parameter, containers (Sequential, ModuleList, ModuleDict), layers
-(Linear, Identity, Flatten, activations, Dropout, BatchNorm1d, LayerNorm),
+(Linear, Identity, Flatten, activations, Dropout, BatchNorm1d, BatchNorm2d,
+LayerNorm, Embedding),
 initialization (``rb.nn.init``) and gradient clipping (``rb.nn.utils``).
 """
 
@@ -24,11 +25,12 @@ from rosenblatt.nn.containers import ModuleDict, ModuleList, Sequential
 from rosenblatt.nn.dropout import Dropout
 from rosenblatt.nn.linear import Flatten, Identity, Linear
 from rosenblatt.nn.module import Module
-from rosenblatt.nn.normalization import BatchNorm1d, LayerNorm
+from rosenblatt.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from rosenblatt.nn.parameter import Parameter
+from rosenblatt.nn.sparse import Embedding
 
 __all__ = [
-    "ELU", "GELU", "SELU", "BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm",
+    "ELU", "GELU", "SELU", "BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict", "ModuleList",
     "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "init", "utils",

@@ -1,6 +1,6 @@
-"""BatchNorm1d and LayerNorm, with PyTorch's parameter and buffer names.
+"""BatchNorm1d, BatchNorm2d and LayerNorm, with PyTorch's parameter and buffer names.
 
-BatchNorm1d holds ``weight`` (gamma, ones) and ``bias`` (beta, zeros; unless
+A batch norm holds ``weight`` (gamma, ones) and ``bias`` (beta, zeros; unless
 ``bias=False``) when ``affine``, and the buffers ``running_mean`` (zeros), ``running_var`` (ones)
 and ``num_batches_tracked`` (an int64 count) when ``track_running_stats``.
 In training it normalizes with the batch statistics and moves the running
@@ -22,15 +22,21 @@ from rosenblatt.nn.parameter import Parameter
 from rosenblatt.tensor import DEFAULT_DTYPE, Tensor
 
 
-class BatchNorm1d(Module):
-    """Batch normalization of (N, C) or (N, C, L) inputs over N (and L), per channel C."""
+class _BatchNorm(Module):
+    """Batch normalization per channel C (axis 1) over every other axis.
+
+    Subclasses name the input ranks they take in ``_input_ndims``.
+    """
+
+    _input_ndims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
                  dtype=None, *, bias: bool = True) -> None:
         super().__init__()
         if num_features < 1:
-            raise ValueError(f"BatchNorm1d: num_features must be >= 1, got {num_features}")
+            raise ValueError(f"{type(self).__name__}: num_features must be >= 1, got "
+                             f"{num_features}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
@@ -68,11 +74,13 @@ class BatchNorm1d(Module):
             init.zeros_(self.bias)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if input.ndim not in (2, 3):
-            raise ValueError(f"BatchNorm1d: expected 2D or 3D input (got {input.ndim}D input "
+        name = type(self).__name__
+        if input.ndim not in self._input_ndims:
+            ranks = " or ".join(f"{n}D" for n in self._input_ndims)
+            raise ValueError(f"{name}: expected {ranks} input (got {input.ndim}D input "
                              f"of shape {input.shape})")
         if input.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d: input of shape {input.shape} has {input.shape[1]} "
+            raise ValueError(f"{name}: input of shape {input.shape} has {input.shape[1]} "
                              f"channels (dim 1), expected {self.num_features}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -91,6 +99,18 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.bias is not None}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalization of (N, C) or (N, C, L) inputs over N (and L), per channel C."""
+
+    _input_ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalization of (N, C, H, W) inputs over N, H and W, per channel C."""
+
+    _input_ndims = (4,)
 
 
 class LayerNorm(Module):
