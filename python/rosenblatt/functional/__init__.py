@@ -18,6 +18,7 @@ from rosenblatt.functional.activation import (
     softplus,
     tanh,
 )
+from rosenblatt.functional.distillation import distillation_loss
 from rosenblatt.functional.dropout import dropout
 from rosenblatt.functional.embedding import embedding
 from rosenblatt.functional.elementwise import (

@@ -6,7 +6,7 @@ LayerNorm, Embedding),
 initialization (``rb.nn.init``) and gradient clipping (``rb.nn.utils``).
 """
 
-from rosenblatt.nn import init, utils
+from rosenblatt.nn import init, prune, utils
 from rosenblatt.nn.activation import (
     ELU,
     GELU,
@@ -24,9 +24,12 @@ from rosenblatt.nn.activation import (
 from rosenblatt.nn.containers import ModuleDict, ModuleList, Sequential
 from rosenblatt.nn.dropout import Dropout
 from rosenblatt.nn.linear import Flatten, Identity, Linear
+from rosenblatt.nn.lora import LoRALinear, apply_lora, count_parameters, merge_lora, unmerge_lora
 from rosenblatt.nn.module import Module
 from rosenblatt.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from rosenblatt.nn.parameter import Parameter
+from rosenblatt.nn.prompt import PromptTuned, SoftPrompt
+from rosenblatt.nn.quantized import QuantizedLinear, quantize_linear_layers
 from rosenblatt.nn.sparse import Embedding
 
 __all__ = [
@@ -34,4 +37,6 @@ __all__ = [
     "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict", "ModuleList",
     "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
     "init", "utils",
+    "LoRALinear", "PromptTuned", "QuantizedLinear", "SoftPrompt", "apply_lora",
+    "count_parameters", "merge_lora", "prune", "quantize_linear_layers", "unmerge_lora",
 ]
