@@ -19,6 +19,7 @@ from rosenblatt.functional.activation import (
     tanh,
 )
 from rosenblatt.functional.distillation import distillation_loss
+from rosenblatt.functional.attention import scaled_dot_product_attention
 from rosenblatt.functional.dropout import dropout
 from rosenblatt.functional.embedding import embedding
 from rosenblatt.functional.elementwise import (

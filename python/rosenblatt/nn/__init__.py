@@ -21,6 +21,7 @@ from rosenblatt.nn.activation import (
     Softplus,
     Tanh,
 )
+from rosenblatt.nn.attention import MultiheadAttention
 from rosenblatt.nn.containers import ModuleDict, ModuleList, Sequential
 from rosenblatt.nn.dropout import Dropout
 from rosenblatt.nn.linear import Flatten, Identity, Linear
@@ -31,6 +32,14 @@ from rosenblatt.nn.parameter import Parameter
 from rosenblatt.nn.prompt import PromptTuned, SoftPrompt
 from rosenblatt.nn.quantized import QuantizedLinear, quantize_linear_layers
 from rosenblatt.nn.sparse import Embedding
+from rosenblatt.nn.positional import LearnedPositionalEmbedding, PositionalEncoding
+from rosenblatt.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "ELU", "GELU", "SELU", "BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm",
@@ -39,4 +48,7 @@ __all__ = [
     "init", "utils",
     "LoRALinear", "PromptTuned", "QuantizedLinear", "SoftPrompt", "apply_lora",
     "count_parameters", "merge_lora", "prune", "quantize_linear_layers", "unmerge_lora",
+    "LearnedPositionalEmbedding", "MultiheadAttention", "PositionalEncoding", "Transformer",
+    "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]
