@@ -40,6 +40,7 @@ from rosenblatt.functional.elementwise import (
 )
 from rosenblatt.functional.linalg import linear, matmul
 from rosenblatt.functional.norm import batch_norm, layer_norm
+from rosenblatt.functional.recurrent import gru_cell, lstm_cell, rnn, rnn_cell, rnn_sequence
 from rosenblatt.functional.reduce import logsumexp, max, mean, min, std, sum, var
 from rosenblatt.functional.regularization import l1_penalty, l2_penalty
 from rosenblatt.functional.shape import (

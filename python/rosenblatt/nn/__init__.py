@@ -40,6 +40,16 @@ from rosenblatt.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from rosenblatt.nn.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LeakyRNN,
+    LSTMCell,
+    PeepholeLSTM,
+    RNNCell,
+)
 
 __all__ = [
     "ELU", "GELU", "SELU", "BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm",
@@ -51,4 +61,5 @@ __all__ = [
     "LearnedPositionalEmbedding", "MultiheadAttention", "PositionalEncoding", "Transformer",
     "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
     "TransformerEncoderLayer",
+    "GRU", "GRUCell", "LSTM", "LSTMCell", "LeakyRNN", "PeepholeLSTM", "RNN", "RNNCell",
 ]
