@@ -20,7 +20,8 @@ from rosenblatt.functional.activation import (
 )
 from rosenblatt.functional.distillation import distillation_loss
 from rosenblatt.functional.attention import scaled_dot_product_attention
-from rosenblatt.functional.dropout import dropout
+from rosenblatt.functional.conv import conv1d, conv2d, conv_transpose2d
+from rosenblatt.functional.dropout import dropout, dropout2d
 from rosenblatt.functional.embedding import embedding
 from rosenblatt.functional.elementwise import (
     abs,
@@ -41,6 +42,13 @@ from rosenblatt.functional.elementwise import (
 from rosenblatt.functional.linalg import linear, matmul
 from rosenblatt.functional.norm import batch_norm, layer_norm
 from rosenblatt.functional.recurrent import gru_cell, lstm_cell, rnn, rnn_cell, rnn_sequence
+from rosenblatt.functional.pooling import (
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from rosenblatt.functional.reduce import logsumexp, max, mean, min, std, sum, var
 from rosenblatt.functional.regularization import l1_penalty, l2_penalty
 from rosenblatt.functional.shape import (
@@ -60,6 +68,7 @@ from rosenblatt.functional.shape import (
     transpose,
     unsqueeze,
 )
+from rosenblatt.functional.upsampling import interpolate
 from rosenblatt.functional.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

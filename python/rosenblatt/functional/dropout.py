@@ -56,10 +56,31 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # 
         raise TypeError(f"dropout: needs a floating-point input, got {input.dtype}")
     if not training or p == 0.0:
         return input
-    dtype = input.dtype
+    return Dropout.apply(input, _scaled_mask(input.shape, p, input.dtype))
+
+
+def _scaled_mask(shape: tuple, p: float, dtype) -> np.ndarray:
+    """0 with probability p, else 1 / (1 - p); element i is kept when u_i >= p."""
     if p == 1.0:
-        scaled_mask = np.zeros(input.shape, dtype)
-    else:
-        u = generator().random(input.shape, dtype=np.float64)
-        scaled_mask = (u >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
-    return Dropout.apply(input, scaled_mask)
+        return np.zeros(shape, dtype)
+    u = generator().random(shape, dtype=np.float64)
+    return (u >= p).astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
+    """Zero whole channels: each (n, c) plane of (N, C, H, W) is kept with probability 1 - p.
+
+    Kept planes are scaled by 1 / (1 - p); a (C, H, W) input is one sample.
+    The mask has shape (N, C, 1, 1) and broadcasts over H and W.
+    """
+    p = check_probability(p)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
+    if not np.issubdtype(input.dtype, np.floating):
+        raise TypeError(f"dropout2d: needs a floating-point input, got {input.dtype}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got "
+                         f"shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    return Dropout.apply(input, _scaled_mask(input.shape[:-2] + (1, 1), p, input.dtype))

@@ -13,12 +13,24 @@ naming it), releases the GIL while the kernel runs, and uses
   :func:`kneighbors`, :func:`kernel_matrix`
 - SVM: :func:`smo_solve` (the soft-margin dual by SMO)
 - k-means: :func:`kmeans_lloyd` (Lloyd's iterations in one native call)
+- Convolution: :func:`conv2d`, :func:`conv2d_input_grad`, :func:`conv2d_weight_grad`
+- Pooling: :func:`max_pool2d`, :func:`avg_pool2d`, :func:`adaptive_avg_pool2d` and
+  their ``*_backward``
 """
 
+from rosenblatt.kernels.conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.kmeans import LloydResult, kmeans_lloyd
 from rosenblatt.kernels.matmul import batched_gemm, gemm
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
+from rosenblatt.kernels.pool import (
+    adaptive_avg_pool2d,
+    adaptive_avg_pool2d_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
 from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
 from rosenblatt.kernels.svm import SMOResult, smo_solve
 
@@ -27,7 +39,14 @@ __all__ = [
     "adagrad_",
     "adam_",
     "adamw_",
+    "adaptive_avg_pool2d",
+    "adaptive_avg_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
     "batched_gemm",
+    "conv2d",
+    "conv2d_input_grad",
+    "conv2d_weight_grad",
     "cross_entropy",
     "gemm",
     "kernel_matrix",
@@ -35,6 +54,8 @@ __all__ = [
     "kneighbors",
     "LloydResult",
     "log_softmax",
+    "max_pool2d",
+    "max_pool2d_backward",
     "pairwise_distances",
     "rmsprop_",
     "sgd_",

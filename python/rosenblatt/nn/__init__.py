@@ -23,12 +23,14 @@ from rosenblatt.nn.activation import (
 )
 from rosenblatt.nn.attention import MultiheadAttention
 from rosenblatt.nn.containers import ModuleDict, ModuleList, Sequential
-from rosenblatt.nn.dropout import Dropout
+from rosenblatt.nn.conv import Conv1d, Conv2d, ConvTranspose2d
+from rosenblatt.nn.dropout import Dropout, Dropout2d
 from rosenblatt.nn.linear import Flatten, Identity, Linear
 from rosenblatt.nn.lora import LoRALinear, apply_lora, count_parameters, merge_lora, unmerge_lora
 from rosenblatt.nn.module import Module
 from rosenblatt.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from rosenblatt.nn.parameter import Parameter
+from rosenblatt.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from rosenblatt.nn.prompt import PromptTuned, SoftPrompt
 from rosenblatt.nn.quantized import QuantizedLinear, quantize_linear_layers
 from rosenblatt.nn.sparse import Embedding
@@ -40,6 +42,7 @@ from rosenblatt.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from rosenblatt.nn.upsampling import Upsample
 from rosenblatt.nn.rnn import (
     GRU,
     LSTM,
@@ -52,6 +55,8 @@ from rosenblatt.nn.rnn import (
 )
 
 __all__ = [
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "ConvTranspose2d",
+    "Dropout2d", "MaxPool1d", "MaxPool2d", "Upsample",
     "ELU", "GELU", "SELU", "BatchNorm1d", "BatchNorm2d", "Dropout", "Embedding", "Flatten", "Identity", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "Maxout", "Module", "ModuleDict", "ModuleList",
     "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",

@@ -1,0 +1,161 @@
+"""rosenblatt.kernels.conv2d / conv2d_input_grad / conv2d_weight_grad against a direct-loop
+float64 reference (written here), the NumPy im2col oracle and PyTorch, over strides,
+asymmetric paddings, dilations, groups (depthwise included) and odd sizes, in both dtypes.
+"""
+
+import numpy as np
+import pytest
+
+from rosenblatt import kernels as K
+from rosenblatt.kernels import conv_reference
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+
+def conv2d_loops(x, weight, bias, dy, stride, padding, dilation, groups):
+    """(y, dx, dW) of y[n, o, oh, ow] = b[o] + sum_{c, i, j} W[o, c, i, j] x[n, c, hi, wj]
+    with hi = oh sh + i dh - top, wj = ow sw + j dw - left (zero outside), in float64 loops.
+    ``padding`` is (top, bottom, left, right); ``dy`` None gives (y, None, None)."""
+    x, weight = x.astype(np.float64), weight.astype(np.float64)
+    n, c, h, w = x.shape
+    o, cg, kh, kw = weight.shape
+    (sh, sw), (top, bottom, left, right), (dh, dw) = stride, padding, dilation
+    ho = (h + top + bottom - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + left + right - dw * (kw - 1) - 1) // sw + 1
+    og = o // groups
+    y = np.zeros((n, o, ho, wo))
+    dx, dweight = np.zeros_like(x), np.zeros_like(weight)
+    for g in range(groups):
+        outs, ins = slice(g * og, (g + 1) * og), slice(g * cg, (g + 1) * cg)
+        for oh in range(ho):
+            for ow in range(wo):
+                for i in range(kh):
+                    hi = oh * sh + i * dh - top
+                    for j in range(kw):
+                        wj = ow * sw + j * dw - left
+                        if not (0 <= hi < h and 0 <= wj < w):
+                            continue
+                        y[:, outs, oh, ow] += x[:, ins, hi, wj] @ weight[outs, :, i, j].T
+                        if dy is not None:
+                            dx[:, ins, hi, wj] += dy[:, outs, oh, ow] @ weight[outs, :, i, j]
+                            dweight[outs, :, i, j] += dy[:, outs, oh, ow].T @ x[:, ins, hi, wj]
+    if bias is not None:
+        y += bias.reshape(1, -1, 1, 1)
+    return y, (dx if dy is not None else None), (dweight if dy is not None else None)
+
+
+# (N, C, H, W), (O, kh, kw), stride, (top, bottom, left, right), dilation, groups
+CASES = [
+    ((2, 3, 7, 9), (4, 3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    ((1, 4, 8, 5), (6, 3, 2), (2, 1), (1, 1, 0, 0), (1, 2), 2),
+    ((2, 4, 6, 6), (4, 3, 3), (2, 2), (1, 1, 1, 1), (1, 1), 4),        # depthwise
+    ((3, 5, 4, 4), (7, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),        # 1x1
+    ((2, 6, 11, 13), (9, 3, 2), (3, 2), (1, 2, 0, 1), (2, 3), 3),      # odd, asymmetric
+    ((1, 2, 3, 4), (3, 5, 6), (1, 1), (1, 1, 1, 1), (1, 1), 1),        # kernel = padded input
+    ((2, 3, 9, 10), (2, 2, 2), (4, 5), (0, 0, 0, 0), (1, 1), 1),       # stride > kernel
+    ((1, 1, 1, 1), (1, 1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1),
+    ((2, 8, 5, 7), (8, 3, 3), (1, 1), (2, 2, 2, 2), (2, 2), 8),        # dilated depthwise
+]
+
+
+def _draw(case, dtype, seed=0):
+    (n, c, h, w), (o, kh, kw), stride, padding, dilation, groups = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w)).astype(dtype)
+    weight = rng.standard_normal((o, c // groups, kh, kw)).astype(dtype)
+    bias = rng.standard_normal(o).astype(dtype)
+    return x, weight, bias
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES)
+def test_forward_and_gradients_equal_direct_loops(case, dtype):
+    x, weight, bias = _draw(case, dtype)
+    _, _, stride, padding, dilation, groups = case
+    y = K.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                 groups=groups)
+    dy = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
+    y_ref, dx_ref, dw_ref = conv2d_loops(x, weight, bias, dy.astype(np.float64), stride,
+                                         padding, dilation, groups)
+    assert y.dtype == dtype and y.flags.c_contiguous
+    np.testing.assert_allclose(y, y_ref, **TOL[dtype])
+    geometry = dict(stride=stride, padding=(padding[0], padding[2]), dilation=dilation,
+                    groups=groups)
+    dx = K.conv2d_input_grad(dy, weight, x.shape[2:], **geometry)
+    dw = K.conv2d_weight_grad(dy, x, weight.shape[2:], **geometry)
+    assert dx.dtype == dtype and dw.dtype == dtype
+    np.testing.assert_allclose(dx, dx_ref, **TOL[dtype])
+    np.testing.assert_allclose(dw, dw_ref, **TOL[dtype])
+
+
+@pytest.mark.parametrize("case", CASES[:5])
+def test_im2col_oracle_equals_direct_loops(case):
+    x, weight, bias = _draw(case, np.float64)
+    _, _, stride, padding, dilation, groups = case
+    y_ref, _, _ = conv2d_loops(x, weight, bias, None, stride, padding, dilation, groups)
+    y = conv_reference.conv2d(x, weight, bias, stride, (padding[0], padding[2]), dilation,
+                              groups, y_ref.shape[2:])
+    np.testing.assert_allclose(y, y_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_zero_batch_and_no_bias():
+    x = np.zeros((0, 3, 5, 5), np.float32)
+    weight = np.ones((2, 3, 3, 3), np.float32)
+    assert K.conv2d(x, weight).shape == (0, 2, 3, 3)
+    x = np.ones((1, 3, 5, 5), np.float32)
+    np.testing.assert_allclose(K.conv2d(x, weight), np.full((1, 2, 3, 3), 27.0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_equals_torch(dtype):
+    torch = pytest.importorskip("torch")
+    x, weight, bias = _draw(((4, 6, 12, 10), (8, 3, 3), None, None, None, 2), dtype)
+    ours = K.conv2d(x, weight, bias, stride=2, padding=1, dilation=(1, 2), groups=2)
+    theirs = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(weight),
+                                        torch.from_numpy(bias), stride=2, padding=1,
+                                        dilation=(1, 2), groups=2)
+    np.testing.assert_allclose(ours, theirs.numpy(), **TOL[dtype])
+
+
+def test_non_contiguous_inputs_are_read_correctly():
+    x, weight, bias = _draw(CASES[0], np.float64)
+    view = np.asfortranarray(x)
+    np.testing.assert_allclose(K.conv2d(view, weight, bias, padding=1),
+                               K.conv2d(x, weight, bias, padding=1), rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(stride=0), "stride"),
+    (dict(stride=(1, -1)), "stride"),
+    (dict(dilation=0), "dilation"),
+    (dict(padding=-1), "padding"),
+    (dict(groups=2), "groups"),
+    (dict(groups=0), "groups"),
+])
+def test_bad_hyper_parameters(kwargs, match):
+    x = np.zeros((1, 3, 5, 5), np.float32)
+    weight = np.zeros((4, 3, 3, 3), np.float32)
+    with pytest.raises(ValueError, match=match):
+        K.conv2d(x, weight, **kwargs)
+
+
+def test_bad_shapes_name_the_argument_and_shapes():
+    x = np.zeros((1, 3, 5, 5), np.float32)
+    with pytest.raises(ValueError, match=r"kernel size \(7, 7\).*padded input \(5, 5\)"):
+        K.conv2d(x, np.zeros((2, 3, 7, 7), np.float32))
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 4, 3, 3\).*\(1, 3, 5, 5\)"):
+        K.conv2d(x, np.zeros((2, 4, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="input must be 4-D"):
+        K.conv2d(x[0], np.zeros((2, 3, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="weight must be 4-D"):
+        K.conv2d(x, np.zeros((2, 3, 3), np.float32))
+    with pytest.raises(TypeError, match="weight has dtype float64"):
+        K.conv2d(x, np.zeros((2, 3, 3, 3)))
+    with pytest.raises(ValueError, match="bias"):
+        K.conv2d(x, np.zeros((2, 3, 3, 3), np.float32), np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="grad_output"):
+        K.conv2d_input_grad(np.zeros((1, 5, 3, 3), np.float32),
+                            np.zeros((2, 3, 3, 3), np.float32), (5, 5))
+    with pytest.raises(ValueError, match="batch size"):
+        K.conv2d_weight_grad(np.zeros((2, 2, 3, 3), np.float32), x, (3, 3))
