@@ -9,6 +9,9 @@ training-split statistics. ``load_digits`` and ``load_mnist5k`` (or
 ``read_idx`` / ``load_mnist_idx`` read MNIST-format files you downloaded.
 Image augmentation (``RandomCrop``, ``RandomHorizontalFlip``,
 ``BrightnessJitter``, ``Compose``, ``AugmentedDataset``) lives in ``augment``.
+``date_pairs`` / ``date_translation_split`` generate the date-translation
+task (human-written dates -> ISO); ``load_text_corpus`` returns the bundled
+English corpus (CPython's pydoc topics) for language modeling.
 """
 
 from rosenblatt.data.augment import (
@@ -19,7 +22,9 @@ from rosenblatt.data.augment import (
     RandomHorizontalFlip,
 )
 from rosenblatt.data.dataloader import DataLoader, default_collate
+from rosenblatt.data.corpus import load_text_corpus
 from rosenblatt.data.dataset import Dataset, Subset, TensorDataset
+from rosenblatt.data.dates import DATE_FORMATS, date_pairs, date_translation_split, format_date
 from rosenblatt.data.datasets import DATASETS, load_dataset, load_digits, load_mnist5k
 from rosenblatt.data.idx import load_mnist_idx, read_idx
 from rosenblatt.data.preprocessing import Standardizer
@@ -32,16 +37,21 @@ __all__ = [
     "RandomCrop",
     "RandomHorizontalFlip",
     "DATASETS",
+    "DATE_FORMATS",
     "DataLoader",
     "Dataset",
     "Standardizer",
     "Subset",
     "TensorDataset",
+    "date_pairs",
+    "date_translation_split",
     "default_collate",
+    "format_date",
     "load_dataset",
     "load_digits",
     "load_mnist5k",
     "load_mnist_idx",
+    "load_text_corpus",
     "random_split",
     "read_idx",
     "train_test_split",

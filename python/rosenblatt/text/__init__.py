@@ -1,0 +1,15 @@
+"""Text tools: vocabularies, padded batches and next-token sampling.
+
+``CharVocab`` / ``WordVocab`` map tokens to ids with ``<pad>``, ``<unk>``
+(and ``<bos>``/``<eos>`` for sequence-to-sequence) and build padded
+``(batch, time)`` id arrays; ``sample`` picks the next token from logits
+(greedy, temperature, top-k, top-p) through rosenblatt's generator.
+"""
+
+from rosenblatt.text.sampling import sample, sampling_probabilities, top_k_filter, top_p_filter
+from rosenblatt.text.vocab import BOS, EOS, PAD, UNK, CharVocab, Vocab, WordVocab, pad_sequences
+
+__all__ = [
+    "BOS", "EOS", "PAD", "UNK", "CharVocab", "Vocab", "WordVocab", "pad_sequences", "sample",
+    "sampling_probabilities", "top_k_filter", "top_p_filter",
+]
