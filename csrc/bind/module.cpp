@@ -14,6 +14,7 @@ void init_optim(py::module_& m);
 void init_distance(py::module_& m);
 void init_svm(py::module_& m);
 void init_kmeans(py::module_& m);
+void init_norm(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -65,4 +66,5 @@ PYBIND11_MODULE(_C, m) {
   init_distance(m);
   init_svm(m);
   init_kmeans(m);
+  init_norm(m);
 }

@@ -1,4 +1,4 @@
-"""Batch normalization and layer normalization, each one Function with an analytic backward.
+"""Batch normalization and layer normalization, each one Function over a fused native kernel.
 
 Both normalize ``x`` over a set of axes with ``m`` elements per statistic::
 
@@ -16,6 +16,7 @@ batch_norm normalizes over every axis but the channel axis 1 (PyTorch's
 semantics for (N, C), (N, C, L) and (N, C, H, W) inputs); in evaluation it
 uses the running statistics, which are constants: dx = g * weight / sqrt(running_var + eps).
 layer_norm normalizes over the trailing ``normalized_shape`` axes of each sample.
+Each direction is one native pass (:mod:`rosenblatt.kernels.norm`).
 """
 
 from __future__ import annotations
@@ -24,86 +25,54 @@ import numbers
 
 import numpy as np
 
+from rosenblatt import kernels
 from rosenblatt.autograd import Function
 from rosenblatt.tensor import Tensor
-
-
-def _normalize(x: np.ndarray, axes: tuple, eps: float):
-    """(xhat, 1/sqrt(var + eps)) with the biased variance over ``axes`` (kept as size-1 axes)."""
-    mean = x.mean(axis=axes, keepdims=True)
-    centered = x - mean
-    var = (centered * centered).mean(axis=axes, keepdims=True)
-    inv_std = 1.0 / np.sqrt(var + x.dtype.type(eps))
-    return centered * inv_std, inv_std
-
-
-def _normalization_grad(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
-                        axes: tuple) -> np.ndarray:
-    """dx of xhat = (x - mean(x)) * inv_std given dxhat (the formula of the module docstring)."""
-    m = xhat.size // inv_std.size
-    sum_d = dxhat.sum(axis=axes, keepdims=True)
-    sum_dx = (dxhat * xhat).sum(axis=axes, keepdims=True)
-    return (inv_std / m) * (m * dxhat - sum_d - xhat * sum_dx)
 
 
 class BatchNorm(Function):
     """y = weight * (x - mean) / sqrt(var + eps) + bias per channel (axis 1).
 
     ``mean`` and ``var`` are the batch's (biased) statistics when ``training``,
-    so the backward differentiates through them, else the running ones.
+    so the backward differentiates through them, else the running ones. One
+    native pass each way (:func:`rosenblatt.kernels.batch_norm_forward`); the
+    running statistics are updated in place by the forward.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, var, training, eps):
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        inv_std = (1.0 / np.sqrt(var.astype(x.dtype, copy=False) + x.dtype.type(eps))).reshape(shape)
-        xhat = (x - mean.astype(x.dtype, copy=False).reshape(shape)) * inv_std
-        y = xhat if weight is None else xhat * weight.reshape(shape)
-        if bias is not None:
-            y = y + bias.reshape(shape)
-        ctx.save_for_backward(xhat, inv_std, weight)
-        ctx.axes, ctx.shape, ctx.training = (0,) + tuple(range(2, x.ndim)), shape, training
-        return y.astype(x.dtype, copy=False)
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        y, mean, invstd = kernels.batch_norm_forward(x, weight, bias, running_mean, running_var,
+                                                     training, momentum, eps)
+        ctx.save_for_backward(x, weight, mean, invstd)
+        ctx.training = training
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        xhat, inv_std, weight = ctx.saved_tensors
-        axes, shape = ctx.axes, ctx.shape
-        gx = None
-        if ctx.needs_input_grad[0]:
-            dxhat = g if weight is None else g * weight.reshape(shape)
-            gx = (_normalization_grad(dxhat, xhat, inv_std, axes) if ctx.training
-                  else dxhat * inv_std)
-        gw = (g * xhat).sum(axis=axes) if weight is not None and ctx.needs_input_grad[1] else None
-        gb = g.sum(axis=axes) if ctx.needs_input_grad[2] else None
-        return gx, gw, gb, None, None, None, None
+        x, weight, mean, invstd = ctx.saved_tensors
+        gx, gw, gb = kernels.batch_norm_backward(g, x, weight, mean, invstd, ctx.training)
+        needs = ctx.needs_input_grad
+        return (gx if needs[0] else None, gw if weight is not None and needs[1] else None,
+                gb if needs[2] else None, None, None, None, None, None)
 
 
 class LayerNorm(Function):
-    """y = weight * (x - mu) / sqrt(var + eps) + bias over the trailing ``n_axes`` axes."""
+    """y = weight * (x - mu) / sqrt(var + eps) + bias over the trailing ``normalized_shape`` axes."""
 
     @staticmethod
-    def forward(ctx, x, weight, bias, n_axes, eps):
-        axes = tuple(range(x.ndim - n_axes, x.ndim))
-        xhat, inv_std = _normalize(x, axes, eps)
-        y = xhat if weight is None else xhat * weight
-        if bias is not None:
-            y = y + bias
-        ctx.save_for_backward(xhat, inv_std, weight)
-        ctx.axes = axes
-        return y.astype(x.dtype, copy=False)
+    def forward(ctx, x, weight, bias, normalized_shape, eps):
+        y, mean, rstd = kernels.layer_norm_forward(x, normalized_shape, weight, bias, eps)
+        ctx.save_for_backward(x, weight, mean, rstd)
+        ctx.normalized_shape = normalized_shape
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        xhat, inv_std, weight = ctx.saved_tensors
-        gx = None
-        if ctx.needs_input_grad[0]:
-            dxhat = g if weight is None else g * weight
-            gx = _normalization_grad(dxhat, xhat, inv_std, ctx.axes)
-        # the engine sums these broadcast-shaped gradients over the leading axes
-        gw = g * xhat if weight is not None and ctx.needs_input_grad[1] else None
-        gb = g if ctx.needs_input_grad[2] else None
-        return gx, gw, gb, None, None
+        x, weight, mean, rstd = ctx.saved_tensors
+        gx, gw, gb = kernels.layer_norm_backward(g, x, ctx.normalized_shape, mean, rstd, weight)
+        needs = ctx.needs_input_grad
+        return (gx if needs[0] else None, gw if weight is not None and needs[1] else None,
+                gb if needs[2] else None, None, None)
 
 
 def _array(value):
@@ -161,26 +130,19 @@ def batch_norm(input: Tensor, running_mean, running_var, weight: Tensor | None =
         elif not isinstance(stat, np.ndarray) or stat.shape != channels:
             raise ValueError(f"{op}: {name} must be an array of shape {channels}, got "
                              f"{getattr(stat, 'shape', type(stat).__name__)}")
+        elif stat.dtype != input.dtype:
+            raise TypeError(f"{op}: {name} has dtype {stat.dtype}, the input has {input.dtype}")
     m = input.data.size // max(channels[0], 1)
     if training and m <= 1:
         raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                          f"input of shape {input.shape}")
-    if training:
-        axes = (0,) + tuple(range(2, input.ndim))
-        x = input.data
-        mean = x.mean(axis=axes)
-        centered = x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))
-        var = (centered * centered).mean(axis=axes)  # biased: normalizes the batch
-        for stat, tensor, batch in ((mean_array, running_mean, mean),
-                                    (var_array, running_var, var * (m / (m - 1)))):  # unbiased
-            if stat is not None:
-                stat *= 1 - momentum
-                stat += momentum * batch.astype(stat.dtype, copy=False)
-                if isinstance(tensor, Tensor):
-                    tensor._version += 1
-        mean_array, var_array = mean, var
-    return BatchNorm.apply(input, weight, bias, mean_array, var_array, bool(training),
-                           float(eps))
+    out = BatchNorm.apply(input, weight, bias, mean_array, var_array, bool(training),
+                          float(momentum), float(eps))
+    if training:  # the forward moved the running statistics in place
+        for tensor in (running_mean, running_var):
+            if isinstance(tensor, Tensor):
+                tensor._version += 1
+    return out
 
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  # noqa: A002
@@ -202,4 +164,4 @@ def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None,  #
                          f"dimensions of the input of shape {input.shape}")
     _check_param("weight", weight, normalized_shape, input, op)
     _check_param("bias", bias, normalized_shape, input, op)
-    return LayerNorm.apply(input, weight, bias, n_axes, float(eps))
+    return LayerNorm.apply(input, weight, bias, normalized_shape, float(eps))

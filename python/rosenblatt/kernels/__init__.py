@@ -16,12 +16,20 @@ naming it), releases the GIL while the kernel runs, and uses
 - Convolution: :func:`conv2d`, :func:`conv2d_input_grad`, :func:`conv2d_weight_grad`
 - Pooling: :func:`max_pool2d`, :func:`avg_pool2d`, :func:`adaptive_avg_pool2d` and
   their ``*_backward``
+- Normalization: :func:`batch_norm_forward`, :func:`batch_norm_backward`,
+  :func:`layer_norm_forward`, :func:`layer_norm_backward`
 """
 
 from rosenblatt.kernels.conv import conv2d, conv2d_input_grad, conv2d_weight_grad
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.kmeans import LloydResult, kmeans_lloyd
 from rosenblatt.kernels.matmul import batched_gemm, gemm
+from rosenblatt.kernels.norm import (
+    batch_norm_backward,
+    batch_norm_forward,
+    layer_norm_backward,
+    layer_norm_forward,
+)
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.pool import (
     adaptive_avg_pool2d,
@@ -43,6 +51,8 @@ __all__ = [
     "adaptive_avg_pool2d_backward",
     "avg_pool2d",
     "avg_pool2d_backward",
+    "batch_norm_backward",
+    "batch_norm_forward",
     "batched_gemm",
     "conv2d",
     "conv2d_input_grad",
@@ -52,6 +62,8 @@ __all__ = [
     "kernel_matrix",
     "kmeans_lloyd",
     "kneighbors",
+    "layer_norm_backward",
+    "layer_norm_forward",
     "LloydResult",
     "log_softmax",
     "max_pool2d",
