@@ -8,7 +8,7 @@ autograd; ``rb.functional``, ``rb.nn``, ``rb.optim``, ``rb.data``,
 
 from rosenblatt import _C, kernels
 from rosenblatt import autograd, classic, data, functional, models, nn, optim, train
-from rosenblatt import text
+from rosenblatt import metrics, text
 from rosenblatt.autograd import enable_grad, is_grad_enabled, no_grad
 from rosenblatt.creation import (
     arange,
