@@ -15,6 +15,7 @@ void init_distance(py::module_& m);
 void init_svm(py::module_& m);
 void init_kmeans(py::module_& m);
 void init_norm(py::module_& m);
+void init_rnn(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -67,4 +68,5 @@ PYBIND11_MODULE(_C, m) {
   init_svm(m);
   init_kmeans(m);
   init_norm(m);
+  init_rnn(m);
 }

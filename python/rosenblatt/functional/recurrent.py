@@ -18,7 +18,9 @@ and one step computes, with a_t = W_ih x_t + b_ih and b_t = W_hh h + b_hh::
           (leak = 0 is the Elman RNN; 0 < leak < 1 the leaky integrator)
 
 :func:`rnn_sequence` runs one layer in one direction over a whole
-time-major sequence (T, B, I). With per-sequence ``lengths`` the steps
+time-major sequence (T, B, I) in one fused native call
+(:func:`rosenblatt.kernels.rnn_forward`; its backward is one call of
+:func:`rosenblatt.kernels.rnn_backward`). With per-sequence ``lengths`` the steps
 t >= lengths[b] leave sequence b's state unchanged and output zeros there (as
 torch's pad_packed_sequence), and the reverse direction starts at each
 sequence's own last step, so padding never reaches the real steps, their
@@ -39,6 +41,8 @@ import numbers
 
 import numpy as np
 
+from rosenblatt import kernels
+from rosenblatt.autograd import Function
 from rosenblatt.functional.activation import relu, sigmoid, tanh
 from rosenblatt.functional.dropout import dropout
 from rosenblatt.functional.linalg import linear
@@ -164,6 +168,37 @@ def rnn_sequence_composed(mode, input, h0, weight_ih, weight_hh, bias_ih=None, b
     return stack(outputs), h, c
 
 
+# -- the fused native op -----------------------------------------------------------------------
+
+class RNNSequence(Function):
+    """One layer, one direction, whole sequence: rosenblatt.kernels.rnn_forward / rnn_backward.
+
+    The output is one array (T + 1, B, H) (LSTM: (T + 2, B, H)): the outputs,
+    then h_n (then c_n); the caller slices it.
+    """
+
+    @staticmethod
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ch, mode, lengths, reverse, leak):
+        x = np.ascontiguousarray(x)
+        result = kernels.rnn_forward(mode, x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0, w_ch=w_ch,
+                                     lengths=lengths, reverse=reverse, leak=leak)
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, w_ch, result.saved)
+        ctx.options = dict(lengths=lengths, reverse=reverse, leak=leak)
+        ctx.mode = mode
+        return result.states
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w_ih, w_hh, b_ih, b_hh, w_ch, saved = ctx.saved_tensors
+        steps = x.shape[0]
+        lstm = ctx.mode == "lstm"
+        grads = kernels.rnn_backward(ctx.mode, x, saved, w_ih, w_hh, b_ih, b_hh, dout=g[:steps],
+                                     dh_n=g[steps], dc_n=g[steps + 1] if lstm else None,
+                                     w_ch=w_ch, **ctx.options)
+        return (grads.x, grads.h0, grads.c0, grads.w_ih, grads.w_hh, grads.b_ih, grads.b_hh,
+                grads.w_ch)
+
+
 # -- public ops -------------------------------------------------------------------------------
 
 def rnn_sequence(mode: str, input: Tensor, h0: Tensor, weight_ih: Tensor, weight_hh: Tensor,  # noqa: A002
@@ -197,8 +232,11 @@ def rnn_sequence(mode: str, input: Tensor, h0: Tensor, weight_ih: Tensor, weight
     if leak and not mode.startswith("rnn"):
         raise ValueError(f"leak is for the RNN modes, not {mode}")
     lengths = check_lengths(lengths, input.shape[0], batch)
-    return rnn_sequence_composed(mode, input, h0, weight_ih, weight_hh, bias_ih, bias_hh, c0=c0,
-                                 weight_ch=weight_ch, lengths=lengths, reverse=reverse, leak=leak)
+    states = RNNSequence.apply(input, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, weight_ch,
+                               mode, lengths, bool(reverse), leak)
+    steps = input.shape[0]
+    return (states[:steps], states[steps],
+            states[steps + 1] if mode == "lstm" else None)
 
 
 def rnn(mode: str, input: Tensor, hx, weights, *, num_layers: int = 1,  # noqa: A002

@@ -18,6 +18,8 @@ naming it), releases the GIL while the kernel runs, and uses
   their ``*_backward``
 - Normalization: :func:`batch_norm_forward`, :func:`batch_norm_backward`,
   :func:`layer_norm_forward`, :func:`layer_norm_backward`
+- Recurrent sequences: :func:`rnn_forward`, :func:`rnn_backward` (fused LSTM / GRU / RNN
+  layer over a whole sequence, backpropagation through time)
 """
 
 from rosenblatt.kernels.conv import conv2d, conv2d_input_grad, conv2d_weight_grad
@@ -30,6 +32,7 @@ from rosenblatt.kernels.norm import (
     layer_norm_backward,
     layer_norm_forward,
 )
+from rosenblatt.kernels.rnn import RnnForward, RnnGradients, rnn_backward, rnn_forward
 from rosenblatt.kernels.optim import adadelta_, adagrad_, adam_, adamw_, rmsprop_, sgd_
 from rosenblatt.kernels.pool import (
     adaptive_avg_pool2d,
@@ -70,6 +73,10 @@ __all__ = [
     "max_pool2d_backward",
     "pairwise_distances",
     "rmsprop_",
+    "rnn_backward",
+    "rnn_forward",
+    "RnnForward",
+    "RnnGradients",
     "sgd_",
     "smo_solve",
     "SMOResult",
