@@ -103,6 +103,16 @@ LINALG = [
 ]
 
 
+@pytest.mark.parametrize("shapes", [[(6, 4), (3, 4), (3,)], [(2, 5, 4), (3, 4)]])
+def test_linear_with_fused_gelu(shapes):
+    # The forward's GELU is the GEMM epilogue's; the backward's derivative uses
+    # the erfc of F.gelu (relative error < 1.2e-7), hence float64 to ~1e-7.
+    tolerances = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-6, atol=1e-7)}
+    check_op(lambda x, w, *b: F.linear(x, w, *b, activation="gelu"),
+             T and (lambda x, w, *b: T.nn.functional.gelu(T.nn.functional.linear(x, w, *b))),
+             shapes, low=-3, high=3, tolerances=tolerances)
+
+
 @pytest.mark.parametrize("name,ours,theirs,shapes", ELEMENTWISE + REDUCE + SHAPE + LINALG,
                          ids=lambda v: v if isinstance(v, str) else "")
 def test_op(name, ours, theirs, shapes):

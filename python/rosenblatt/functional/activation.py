@@ -147,8 +147,15 @@ class GELU(Function):
             t = ctx.tanh
             d_inner = math.sqrt(2 / math.pi) * (1 + 3 * 0.044715 * x * x)
             return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner)).astype(x.dtype), None
-        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
-        return (g * (ctx.cdf + x * pdf)).astype(x.dtype, copy=False), None
+        return (g * gelu_derivative(x, ctx.cdf)).astype(x.dtype, copy=False), None
+
+
+def gelu_derivative(x: np.ndarray, cdf: np.ndarray | None = None) -> np.ndarray:
+    """d/dx x Phi(x) = Phi(x) + x phi(x) (exact GELU); ``cdf`` is Phi(x) when already known."""
+    if cdf is None:
+        cdf = 0.5 * _erfc(-x / math.sqrt(2))
+    pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+    return cdf + x * pdf
 
 
 class Softmax(Function):

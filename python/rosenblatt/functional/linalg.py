@@ -16,9 +16,10 @@ import numpy as np
 
 from rosenblatt import kernels
 from rosenblatt.autograd import Function
+from rosenblatt.functional.activation import gelu_derivative
 from rosenblatt.tensor import Tensor, as_operands
 
-FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
+FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh", "gelu")
 
 
 def _gemm_ready(a: np.ndarray, b: np.ndarray) -> bool:
@@ -84,14 +85,20 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, activation):
         y = kernels.gemm(x, weight, trans_b=True, bias=bias, activation=activation)
-        ctx.save_for_backward(x, weight, y if activation else None)
+        # relu, sigmoid and tanh have derivatives in terms of y; GELU's needs
+        # the pre-activation, which the backward recomputes with one more GEMM
+        # rather than keeping a second activation-sized array alive.
+        ctx.save_for_backward(x, weight, bias if activation == "gelu" else None,
+                              y if activation not in (None, "gelu") else None)
         ctx.activation, ctx.has_bias = activation, bias is not None
         return y
 
     @staticmethod
     def backward(ctx, g):
-        x, weight, y = ctx.saved_tensors
-        if ctx.activation == "relu":
+        x, weight, bias, y = ctx.saved_tensors
+        if ctx.activation == "gelu":
+            g = g * gelu_derivative(kernels.gemm(x, weight, trans_b=True, bias=bias))
+        elif ctx.activation == "relu":
             g = g * (y > 0)
         elif ctx.activation == "sigmoid":
             g = g * y * (1 - y)
@@ -109,7 +116,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None,
 
     ``x`` is (..., in_features), ``weight`` (out_features, in_features),
     ``bias`` (out_features,). ``activation`` (a rosenblatt extension of
-    torch's ``F.linear``) is None, 'relu', 'sigmoid' or 'tanh'.
+    torch's ``F.linear``) is None, 'relu', 'sigmoid', 'tanh' or 'gelu' (the
+    exact erf form, torch's default), applied in the GEMM's store.
     """
     if activation not in FUSED_ACTIVATIONS:
         raise ValueError(f"linear: activation must be one of {FUSED_ACTIVATIONS}, got {activation!r}")
