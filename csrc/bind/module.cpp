@@ -16,6 +16,8 @@ void init_svm(py::module_& m);
 void init_kmeans(py::module_& m);
 void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
+void init_conv(py::module_& m);
+void init_pool(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -69,4 +71,6 @@ PYBIND11_MODULE(_C, m) {
   init_kmeans(m);
   init_norm(m);
   init_rnn(m);
+  init_conv(m);
+  init_pool(m);
 }

@@ -6,6 +6,8 @@ asymmetric paddings, dilations, groups (depthwise included) and odd sizes, in bo
 import numpy as np
 import pytest
 
+import rosenblatt as rb
+from rosenblatt import _C
 from rosenblatt import kernels as K
 from rosenblatt.kernels import conv_reference
 
@@ -70,7 +72,7 @@ def _draw(case, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES)
-def test_forward_and_gradients_equal_direct_loops(case, dtype):
+def test_forward_and_gradients_equal_direct_loops(case, dtype, isa):
     x, weight, bias = _draw(case, dtype)
     _, _, stride, padding, dilation, groups = case
     y = K.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
@@ -83,10 +85,12 @@ def test_forward_and_gradients_equal_direct_loops(case, dtype):
     geometry = dict(stride=stride, padding=(padding[0], padding[2]), dilation=dilation,
                     groups=groups)
     dx = K.conv2d_input_grad(dy, weight, x.shape[2:], **geometry)
-    dw = K.conv2d_weight_grad(dy, x, weight.shape[2:], **geometry)
-    assert dx.dtype == dtype and dw.dtype == dtype
+    dw, db = K.conv2d_weight_grad(dy, x, weight.shape[2:], with_bias=True, **geometry)
+    assert dx.dtype == dtype and dw.dtype == dtype and db.dtype == dtype
     np.testing.assert_allclose(dx, dx_ref, **TOL[dtype])
     np.testing.assert_allclose(dw, dw_ref, **TOL[dtype])
+    np.testing.assert_allclose(db, dy.astype(np.float64).sum(axis=(0, 2, 3)), **TOL[dtype])
+    assert K.conv2d_weight_grad(dy, x, weight.shape[2:], **geometry)[1] is None
 
 
 @pytest.mark.parametrize("case", CASES[:5])
@@ -159,3 +163,50 @@ def test_bad_shapes_name_the_argument_and_shapes():
                             np.zeros((2, 3, 3, 3), np.float32), (5, 5))
     with pytest.raises(ValueError, match="batch size"):
         K.conv2d_weight_grad(np.zeros((2, 2, 3, 3), np.float32), x, (3, 3))
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_thread_counts_agree(threads):
+    """The per-image parallel path (jobs >= threads) and the serial one give the same sums."""
+    x, weight, bias = _draw(((5, 4, 9, 8), (6, 3, 3), None, None, None, 2), np.float64)
+    geometry = dict(stride=1, padding=1, dilation=1, groups=2)
+    expected_y = conv_reference.conv2d(x, weight, bias, (1, 1), (1, 1), (1, 1), 2, (9, 8))
+    dy = np.random.default_rng(4).standard_normal(expected_y.shape)
+    previous = rb.get_num_threads()
+    rb.set_num_threads(threads)
+    try:
+        y = K.conv2d(x, weight, bias, **geometry)
+        dw, db = K.conv2d_weight_grad(dy, x, (3, 3), with_bias=True, **geometry)
+        dx = K.conv2d_input_grad(dy, weight, (9, 8), **geometry)
+    finally:
+        rb.set_num_threads(previous)
+    np.testing.assert_allclose(y, expected_y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        dw, conv_reference.conv2d_weight_grad(dy, x, (3, 3), (1, 1), (1, 1), (1, 1), 2),
+        rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(
+        dx, conv_reference.conv2d_input_grad(dy, weight, (9, 8), (1, 1), (1, 1), (1, 1), 2),
+        rtol=1e-12, atol=1e-12)
+
+
+def test_native_bindings_validate_their_arguments():
+    x = np.zeros((1, 3, 5, 5), np.float32)
+    w = np.zeros((2, 3, 3, 3), np.float32)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _C.conv2d_forward(np.asfortranarray(np.zeros((2, 3, 5, 5), np.float32)), w, None,
+                          (1, 1), (0, 0, 0, 0), (1, 1), 1)
+    with pytest.raises(ValueError, match="padding must have 4 values"):
+        _C.conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        _C.conv2d_forward(x, w, None, (0, 1), (0, 0, 0, 0), (1, 1), 1)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        _C.conv2d_forward(x, w, None, (1, 1), (0, 0, 0, 0), (3, 1), 1)
+    with pytest.raises(TypeError, match="dtype"):
+        _C.conv2d_input_grad(x, w.astype(np.float64), (5, 5), (1, 1), (0, 0), (1, 1), 1)
+    with pytest.raises(ValueError, match="divisible by groups"):
+        _C.conv2d_weight_grad(np.zeros((1, 3, 3, 3), np.float32), x, (3, 3), (1, 1), (0, 0),
+                              (1, 1), 2, False)
+    with pytest.raises(TypeError, match="bias must be a bool"):
+        _C.conv2d_weight_grad(np.zeros((1, 2, 3, 3), np.float32), x, (3, 3), (1, 1), (0, 0),
+                              (1, 1), 1, 1)

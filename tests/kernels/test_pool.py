@@ -102,7 +102,7 @@ def _x(shape, dtype, seed=0):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", MAX_CASES)
-def test_max_pool_equals_loops(case, dtype):
+def test_max_pool_equals_loops(case, dtype, isa):
     shape, kernel, stride, padding, dilation, ceil_mode = case
     x = _x(shape, dtype)
     y, idx = K.max_pool2d(x, kernel, stride, padding, dilation, ceil_mode)
@@ -125,6 +125,16 @@ def test_max_pool_stride_defaults_to_kernel_and_nan_wins():
     np.testing.assert_array_equal(y[0, 0, 1], [13, 15])
 
 
+def test_max_pool_nan_rule_equals_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((2, 3, 6, 6))
+    x[0, 0, 0, 0] = x[0, 0, 1, 1] = x[1, 2, 4, 5] = np.nan
+    y, idx = K.max_pool2d(x, 3, 2, 1)
+    ty, tidx = torch.nn.functional.max_pool2d(torch.from_numpy(x), 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(idx, tidx.numpy())
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(ty.numpy()))
+
+
 def test_max_pool_all_minus_inf_picks_an_input_pixel():
     x = np.full((1, 1, 3, 3), -np.inf, np.float64)
     y, idx = K.max_pool2d(x, 3, 2, 1)
@@ -144,7 +154,7 @@ AVG_CASES = [
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", AVG_CASES)
-def test_avg_pool_equals_loops(case, dtype):
+def test_avg_pool_equals_loops(case, dtype, isa):
     shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor = case
     x = _x(shape, dtype)
     y = K.avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
@@ -202,3 +212,18 @@ def test_pooling_equals_torch(dtype):
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call(np.zeros((1, 2, 5, 5), np.float32))
+
+
+def test_native_bindings_validate_their_arguments():
+    from rosenblatt import _C
+
+    x = np.zeros((1, 2, 5, 5), np.float32)
+    with pytest.raises(ValueError, match="windows outside the input"):
+        _C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), (4, 2))
+    with pytest.raises(ValueError, match="at most half"):
+        _C.avg_pool2d_forward(x, (2, 2), (2, 2), (2, 0), (2, 2), True, None)
+    with pytest.raises(TypeError, match="int64"):
+        _C.max_pool2d_backward(np.zeros((1, 2, 2, 2), np.float32),
+                               np.zeros((1, 2, 2, 2), np.int32), (5, 5))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _C.adaptive_avg_pool2d_forward(np.asfortranarray(np.zeros((2, 2, 5, 5))), (2, 2))

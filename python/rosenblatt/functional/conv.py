@@ -48,9 +48,11 @@ class Conv2d(Function):
         gx = gw = gb = None
         if ctx.needs_input_grad[0]:
             gx = kernels.conv2d_input_grad(g, weight, x.shape[2:], **ctx.geometry)
+        wants_bias = ctx.has_bias and ctx.needs_input_grad[2]
         if ctx.needs_input_grad[1]:
-            gw = kernels.conv2d_weight_grad(g, x, weight.shape[2:], **ctx.geometry)
-        if ctx.has_bias and ctx.needs_input_grad[2]:
+            gw, gb = kernels.conv2d_weight_grad(g, x, weight.shape[2:], with_bias=wants_bias,
+                                                **ctx.geometry)
+        elif wants_bias:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
@@ -77,7 +79,7 @@ class ConvTranspose2d(Function):
             gx = kernels.conv2d(g, weight, **ctx.geometry)[:, :, :x.shape[2], :x.shape[3]]
             gx = np.ascontiguousarray(gx)
         if ctx.needs_input_grad[1]:
-            gw = kernels.conv2d_weight_grad(x, g, weight.shape[2:], **ctx.geometry)
+            gw, _ = kernels.conv2d_weight_grad(x, g, weight.shape[2:], **ctx.geometry)
         if ctx.has_bias and ctx.needs_input_grad[2]:
             gb = g.sum(axis=(0, 2, 3))
         return gx, gw, gb

@@ -1,5 +1,8 @@
 """2-D convolution on NumPy arrays: forward and the two gradients, by im2col + our GEMM.
 
+The native kernels (csrc/cpu/conv.cpp) run per image and group, threaded;
+:mod:`rosenblatt.kernels.conv_reference` is their NumPy oracle.
+
 Shapes (G = groups, Cg = C / G, Og = O / G)::
 
     x (N, C, H, W)   weight (O, Cg, kh, kw)   bias (O,)   y (N, O, Ho, Wo)
@@ -23,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from rosenblatt.kernels import conv_reference
+from rosenblatt import _C
 
 FLOAT_DTYPES = (np.float32, np.float64)
 
@@ -119,9 +122,11 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
     stride = int_tuple(stride, 2, "stride", "conv2d", 1)
     dilation = int_tuple(dilation, 2, "dilation", "conv2d", 1)
     top, bottom, left, right = padding4(padding, "conv2d")
-    groups, out = conv_geometry(x.shape, weight.shape, stride, ((top, bottom), (left, right)),
-                                dilation, groups)
-    return conv_reference.conv2d(x, weight, bias, stride, (top, left), dilation, groups, out)
+    groups, _ = conv_geometry(x.shape, weight.shape, stride, ((top, bottom), (left, right)),
+                              dilation, groups)
+    return _C.conv2d_forward(np.ascontiguousarray(x), np.ascontiguousarray(weight),
+                             None if bias is None else np.ascontiguousarray(bias), stride,
+                             (top, bottom, left, right), dilation, groups)
 
 
 def _check_grad_output(grad_output, other, other_name: str, op: str) -> None:
@@ -149,15 +154,17 @@ def conv2d_input_grad(grad_output: np.ndarray, weight: np.ndarray, input_size, *
     stride = int_tuple(stride, 2, "stride", op, 1)
     dilation = int_tuple(dilation, 2, "dilation", op, 1)
     pads = int_tuple(padding, 2, "padding", op, 0)
-    return conv_reference.conv2d_input_grad(grad_output, weight, (h, w), stride, pads, dilation,
-                                            groups)
+    return _C.conv2d_input_grad(np.ascontiguousarray(grad_output), np.ascontiguousarray(weight),
+                                (h, w), stride, pads, dilation, groups)
 
 
 def conv2d_weight_grad(grad_output: np.ndarray, x: np.ndarray, kernel_size, *, stride=1,
-                       padding=0, dilation=1, groups: int = 1) -> np.ndarray:
-    """dW (O, C / groups, kh, kw) of y = conv2d(x, W) given dy = ``grad_output`` (N, O, Ho, Wo).
+                       padding=0, dilation=1, groups: int = 1, with_bias: bool = False) -> tuple:
+    """(dW, db) of y = conv2d(x, W) + b given dy = ``grad_output`` (N, O, Ho, Wo).
 
-    ``padding`` is an int or the (top, left) pair.
+    dW is (O, C / groups, kh, kw); db = dy summed over (N, Ho, Wo), computed in
+    the same pass when ``with_bias``, else None. ``padding`` is an int or the
+    (top, left) pair.
     """
     op = "conv2d_weight_grad"
     _check_grad_output(grad_output, x, "input", op)
@@ -169,5 +176,5 @@ def conv2d_weight_grad(grad_output: np.ndarray, x: np.ndarray, kernel_size, *, s
     stride = int_tuple(stride, 2, "stride", op, 1)
     dilation = int_tuple(dilation, 2, "dilation", op, 1)
     pads = int_tuple(padding, 2, "padding", op, 0)
-    return conv_reference.conv2d_weight_grad(grad_output, x, kernel_size, stride, pads, dilation,
-                                             groups)
+    return _C.conv2d_weight_grad(np.ascontiguousarray(grad_output), np.ascontiguousarray(x),
+                                 kernel_size, stride, pads, dilation, groups, bool(with_bias))

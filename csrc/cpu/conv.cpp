@@ -1,0 +1,233 @@
+// 2-D convolution as GEMMs over im2col columns (shapes and the formula in
+// cpu/conv.h). Per image n and group g, with K = Cg kh kw and L = Ho Wo:
+//
+//   cols (K x L)   cols[(c, i, j), (oh, ow)] = x[n, g Cg + c, oh sh + i dh - pt, ow sw + j dw - pl]
+//   forward        Y[n, g] (Og x L)  = W[g] (Og x K) . cols            (C preset to the bias rows)
+//   input grad     dcols (K x L)     = W[g]^T . dY[n, g],  dx[n, g] = col2im(dcols)
+//   weight grad    dW[g] (Og x K)   += dY[n, g] . cols^T,  db[o] += sum_l dY[n, o, l]
+//
+// A pointwise convolution (1 x 1, stride 1, no padding) has cols = x[n, g]
+// itself, so it skips im2col/col2im and multiplies in place.
+//
+// Threads: the (n, g) products are independent; when there are at least as
+// many as threads, each thread takes a contiguous share with its own column
+// buffer and runs its GEMMs on one thread (gemm sees it is inside a parallel
+// region). The weight gradient then accumulates into per-thread copies of dW
+// and db that are summed at the end. With fewer products than threads they
+// run one after another, each GEMM using every thread.
+#include "cpu/conv.h"
+
+#include <cstring>
+
+#include "common/parallel.h"
+#include "cpu/buffer.h"
+#include "cpu/gemm.h"
+
+namespace rb::cpu::RB_ISA {
+namespace {
+
+inline int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// floor(a / b) for b > 0 and any sign of a.
+inline int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+struct Sizes {
+  int64_t cg, og, k, l, plane;  // Cg, Og, Cg kh kw, Ho Wo, H W
+};
+
+Sizes sizes(const Conv2dShape& s) {
+  return {s.in_channels / s.groups, s.out_channels / s.groups,
+          s.in_channels / s.groups * s.kernel_h * s.kernel_w, s.out_h * s.out_w, s.in_h * s.in_w};
+}
+
+bool is_pointwise(const Conv2dShape& s) {
+  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 &&
+         s.pad_top == 0 && s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+}
+
+// The output columns [lo, hi) whose input column ow sw + offset lies in [0, W).
+struct Span {
+  int64_t lo, hi;
+};
+
+Span valid_columns(const Conv2dShape& s, int64_t offset) {
+  const int64_t lo = min64(s.out_w, max64(0, -floor_div(offset, s.stride_w)));
+  const int64_t last = floor_div(s.in_w - 1 - offset, s.stride_w);  // the last valid ow
+  return {lo, max64(lo, min64(s.out_w, last + 1))};
+}
+
+// Calls row(r, plane_offset, hi, span) for every (row r = (c, i, j) of cols, output row oh)
+// whose input row hi is inside the image, and gap(r, oh) for the others.
+template <class Row, class Gap>
+void for_each_window_row(const Conv2dShape& s, int64_t cg, Row row, Gap gap) {
+  for (int64_t c = 0; c < cg; ++c)
+    for (int64_t i = 0; i < s.kernel_h; ++i)
+      for (int64_t j = 0; j < s.kernel_w; ++j) {
+        const int64_t r = (c * s.kernel_h + i) * s.kernel_w + j;
+        const int64_t offset = j * s.dilation_w - s.pad_left;
+        const Span span = valid_columns(s, offset);
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const int64_t hi = oh * s.stride_h + i * s.dilation_h - s.pad_top;
+          if (hi < 0 || hi >= s.in_h) {
+            gap(r, oh);
+            continue;
+          }
+          row(r, oh, c * s.in_h * s.in_w + hi * s.in_w + offset, span);
+        }
+      }
+}
+
+// cols (K x L) of one image and group; x points at its Cg planes.
+template <class T>
+void im2col(const Conv2dShape& s, const Sizes& z, const T* x, T* cols) {
+  const int64_t sw = s.stride_w, wo = s.out_w;
+  for_each_window_row(
+      s, z.cg,
+      [&](int64_t r, int64_t oh, int64_t base, Span span) {
+        T* out = cols + r * z.l + oh * wo;
+        for (int64_t ow = 0; ow < span.lo; ++ow) out[ow] = T(0);
+        if (sw == 1 && span.hi > span.lo) {
+          std::memcpy(out + span.lo, x + base + span.lo, (span.hi - span.lo) * sizeof(T));
+        } else {
+          for (int64_t ow = span.lo; ow < span.hi; ++ow) out[ow] = x[base + ow * sw];
+        }
+        for (int64_t ow = span.hi; ow < wo; ++ow) out[ow] = T(0);
+      },
+      [&](int64_t r, int64_t oh) { std::memset(cols + r * z.l + oh * wo, 0, wo * sizeof(T)); });
+}
+
+// dx (Cg planes) = the sum of every column entry into the pixel it was read from.
+template <class T>
+void col2im(const Conv2dShape& s, const Sizes& z, const T* cols, T* dx) {
+  std::memset(dx, 0, z.cg * z.plane * sizeof(T));
+  const int64_t sw = s.stride_w, wo = s.out_w;
+  for_each_window_row(
+      s, z.cg,
+      [&](int64_t r, int64_t oh, int64_t base, Span span) {
+        const T* in = cols + r * z.l + oh * wo;
+        T* dst = dx + base;
+        for (int64_t ow = span.lo; ow < span.hi; ++ow) dst[ow * sw] += in[ow];
+      },
+      [](int64_t, int64_t) {});
+}
+
+// Runs job(t, scratch) for t in [0, jobs): on every thread with `per_thread`
+// scratch elements each when there are enough jobs, else one after another
+// (each job's GEMMs then use every thread). job(t, scratch, thread) also gets
+// the index of the thread running it (0 when serial).
+template <class T, class Job>
+void for_each_product(int64_t jobs, int64_t per_thread, Job job) {
+  const int64_t threads = kernel_threads();
+  if (threads > 1 && jobs >= threads) {
+    Buffer<T> scratch(threads * per_thread);
+    parallel_for(0, jobs, 1, [&](int64_t lo, int64_t hi) {
+      T* mine = scratch.get() + thread_index() * per_thread;
+      for (int64_t t = lo; t < hi; ++t) job(t, mine, thread_index());
+    });
+  } else {
+    Buffer<T> scratch(per_thread);
+    for (int64_t t = 0; t < jobs; ++t) job(t, scratch.get(), 0);
+  }
+}
+
+// C (m x n, row-major ldc) = beta C + op(A) op(B) through our GEMM.
+template <class T>
+void multiply(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs, const T* b,
+              int64_t b_rs, int64_t b_cs, T* c, int64_t ldc, T beta) {
+  GemmProblem<T> p;
+  p.m = m, p.n = n, p.k = k;
+  p.a = a, p.a_rs = a_rs, p.a_cs = a_cs;
+  p.b = b, p.b_rs = b_rs, p.b_cs = b_cs;
+  p.c = c, p.ldc = ldc, p.beta = beta;
+  gemm<T>(p);
+}
+
+}  // namespace
+
+template <class T>
+void conv2d_forward(const Conv2dShape& s, const T* x, const T* weight, const T* bias, T* y) {
+  const Sizes z = sizes(s);
+  const bool pointwise = is_pointwise(s);
+  for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
+                      [&](int64_t t, T* cols, int64_t) {
+    const int64_t n = t / s.groups, g = t % s.groups;
+    const T* xg = x + (n * s.in_channels + g * z.cg) * z.plane;
+    T* yg = y + (n * s.out_channels + g * z.og) * z.l;
+    if (!pointwise) im2col(s, z, xg, cols);
+    if (bias != nullptr)
+      for (int64_t o = 0; o < z.og; ++o)
+        for (int64_t l = 0; l < z.l; ++l) yg[o * z.l + l] = bias[g * z.og + o];
+    multiply<T>(z.og, z.l, z.k, weight + g * z.og * z.k, z.k, 1, pointwise ? xg : cols, z.l, 1,
+                yg, z.l, bias != nullptr ? T(1) : T(0));
+  });
+}
+
+template <class T>
+void conv2d_input_grad(const Conv2dShape& s, const T* dy, const T* weight, T* dx) {
+  const Sizes z = sizes(s);
+  const bool pointwise = is_pointwise(s);
+  for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
+                      [&](int64_t t, T* dcols, int64_t) {
+    const int64_t n = t / s.groups, g = t % s.groups;
+    const T* dyg = dy + (n * s.out_channels + g * z.og) * z.l;
+    T* dxg = dx + (n * s.in_channels + g * z.cg) * z.plane;
+    // W[g]^T (K x Og): element (k, o) at weight[(g Og + o) K + k]
+    multiply<T>(z.k, z.l, z.og, weight + g * z.og * z.k, 1, z.k, dyg, z.l, 1,
+                pointwise ? dxg : dcols, z.l, T(0));
+    if (!pointwise) col2im(s, z, dcols, dxg);
+  });
+}
+
+template <class T>
+void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweight, T* dbias) {
+  const Sizes z = sizes(s);
+  const bool pointwise = is_pointwise(s);
+  const int64_t weight_size = s.out_channels * z.k;
+  const int64_t threads = s.batch * s.groups >= kernel_threads() ? kernel_threads() : 1;
+  // Per-thread accumulators: dW (O x K) then db (O).
+  const int64_t slot = weight_size + s.out_channels;
+  Buffer<T> sums(threads * slot, /*zero=*/true);
+  for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
+                      [&](int64_t t, T* cols, int64_t thread) {
+    const int64_t n = t / s.groups, g = t % s.groups;
+    const T* dyg = dy + (n * s.out_channels + g * z.og) * z.l;
+    const T* xg = x + (n * s.in_channels + g * z.cg) * z.plane;
+    if (!pointwise) im2col(s, z, xg, cols);
+    T* dw = sums.get() + thread * slot;
+    // cols^T (L x K): element (l, k) at cols[k L + l]
+    multiply<T>(z.og, z.k, z.l, dyg, z.l, 1, pointwise ? xg : cols, 1, z.l,
+                dw + g * z.og * z.k, z.k, T(1));
+    if (dbias != nullptr) {
+      T* db = dw + weight_size + g * z.og;
+      for (int64_t o = 0; o < z.og; ++o) {
+        T total = 0;
+        for (int64_t l = 0; l < z.l; ++l) total += dyg[o * z.l + l];
+        db[o] += total;
+      }
+    }
+  });
+  // Sum the per-thread slots into dW and db.
+  parallel_for(0, slot, 4096, [&](int64_t lo, int64_t hi) {
+    for (int64_t e = lo; e < hi; ++e) {
+      T total = 0;
+      for (int64_t t = 0; t < threads; ++t) total += sums.get()[t * slot + e];
+      if (e < weight_size) dweight[e] = total;
+      else if (dbias != nullptr) dbias[e - weight_size] = total;
+    }
+  });
+}
+
+template void conv2d_forward<float>(const Conv2dShape&, const float*, const float*, const float*,
+                                    float*);
+template void conv2d_forward<double>(const Conv2dShape&, const double*, const double*,
+                                     const double*, double*);
+template void conv2d_input_grad<float>(const Conv2dShape&, const float*, const float*, float*);
+template void conv2d_input_grad<double>(const Conv2dShape&, const double*, const double*,
+                                        double*);
+template void conv2d_weight_grad<float>(const Conv2dShape&, const float*, const float*, float*,
+                                        float*);
+template void conv2d_weight_grad<double>(const Conv2dShape&, const double*, const double*,
+                                         double*, double*);
+
+}  // namespace rb::cpu::RB_ISA
