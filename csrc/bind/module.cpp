@@ -18,6 +18,7 @@ void init_norm(py::module_& m);
 void init_rnn(py::module_& m);
 void init_conv(py::module_& m);
 void init_pool(py::module_& m);
+void init_attention(py::module_& m);
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "rosenblatt's compiled CPU kernels (use rosenblatt.kernels)";
@@ -73,4 +74,5 @@ PYBIND11_MODULE(_C, m) {
   init_rnn(m);
   init_conv(m);
   init_pool(m);
+  init_attention(m);
 }

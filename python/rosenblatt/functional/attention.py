@@ -33,6 +33,8 @@ import numbers
 
 import numpy as np
 
+from rosenblatt import kernels
+from rosenblatt.autograd import Function
 from rosenblatt.functional.activation import softmax
 from rosenblatt.functional.dropout import check_probability, dropout
 from rosenblatt.functional.elementwise import where
@@ -78,8 +80,8 @@ def mask_to_bias(mask, shape: tuple, dtype, name: str, op: str):
     """An attention mask as an additive bias broadcastable to ``shape`` (..., Tq, Tk).
 
     A boolean mask (True = take part) becomes 0 / -inf in ``dtype``; a float
-    mask must already have ``dtype`` and is returned as it is (a Tensor stays
-    a Tensor so that a mask requiring grad receives one). Raises TypeError for
+    mask must already have ``dtype`` and is returned as an array (or as the
+    Tensor itself when it requires grad, so that it receives one). Raises TypeError for
     another dtype and ValueError for a shape that does not broadcast to
     ``shape``, naming the argument ``name``.
     """
@@ -96,7 +98,7 @@ def mask_to_bias(mask, shape: tuple, dtype, name: str, op: str):
                          f"attention shape {tuple(shape)} (batch dims, Tq, Tk)")
     if array.dtype == np.bool_:
         return np.where(array, dtype.type(0), dtype.type(-np.inf))
-    return mask if isinstance(mask, Tensor) else array
+    return mask if isinstance(mask, Tensor) and mask.requires_grad else array
 
 
 def causal_bias(tq: int, tk: int, dtype) -> np.ndarray:
@@ -141,6 +143,47 @@ def composed_attention(query: Tensor, key: Tensor, value: Tensor, attn_bias=None
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, True)
     return matmul(weights, value), weights
+
+
+class FlashAttention(Function):
+    """The native kernel on (B, H, T, D) arrays; backward from the saved row statistics."""
+
+    @staticmethod
+    def forward(ctx, q, k, v, bias, key_bias, causal, scale):
+        out, lse = kernels.attention_forward(q, k, v, attn_bias=bias, key_bias=key_bias,
+                                             is_causal=causal, scale=scale)
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.options = dict(attn_bias=bias, key_bias=key_bias, is_causal=causal, scale=scale)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, out, lse = ctx.saved_tensors
+        return kernels.attention_backward(q, k, v, out, lse, g, **ctx.options)
+
+
+def _flash_attention(query: Tensor, key: Tensor, value: Tensor, bias, key_bias, is_causal: bool,
+                     scale: float) -> Tensor:
+    """The native path: batch dims folded into (B, H); masks reach the kernel unexpanded
+    (size-1 dims are read with stride 0), except for inputs of more than 4 dimensions."""
+    lead, tq, tk = query.shape[:-2], query.shape[-2], key.shape[-2]
+    if len(lead) <= 2:
+        bh = tuple(lead) + (1,) * (2 - len(lead))
+        if bias is not None:  # (..., Tq?, Tk?) -> (B?, H?, Tq?, Tk?)
+            bias = bias.reshape((1,) * (len(lead) + 2 - bias.ndim) + bias.shape)
+            bias = bias.reshape(bias.shape[:len(lead)] + (1,) * (2 - len(lead)) + bias.shape[-2:])
+    else:  # (B1, B2, ..., H): the leading dims merge into B
+        bh = (int(np.prod(lead[:-1])), lead[-1])
+        if bias is not None:
+            bias = bias.reshape((1,) * (len(lead) + 2 - bias.ndim) + bias.shape)
+            bias = np.broadcast_to(bias, lead + bias.shape[-2:]).reshape(bh + bias.shape[-2:])
+        if key_bias is not None:
+            key_bias = np.repeat(key_bias, bh[0] // lead[0], axis=0)
+    q = query.reshape(bh + (tq, query.shape[-1]))
+    k = key.reshape(bh + (tk, key.shape[-1]))
+    v = value.reshape(bh + (tk, value.shape[-1]))
+    out = FlashAttention.apply(q, k, v, bias, key_bias, bool(is_causal), scale)
+    return out.reshape(lead + (tq, value.shape[-1]))
 
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask=None,
@@ -207,6 +250,8 @@ def attention(query: Tensor, key: Tensor, value: Tensor, *, attn_mask=None,
                              f"(batch, Tk) = ({lead[0] if lead else '?'}, {tk}), got "
                              f"{kb.dtype} {kb.shape}")
         key_padding_bias = kb
-    out, weights = composed_attention(query, key, value, bias, key_padding_bias, is_causal,
-                                      scale, p)
-    return out, (weights if need_weights else None)
+    if need_weights or p > 0.0 or isinstance(bias, Tensor):
+        out, weights = composed_attention(query, key, value, bias, key_padding_bias, is_causal,
+                                          scale, p)
+        return out, (weights if need_weights else None)
+    return _flash_attention(query, key, value, bias, key_padding_bias, is_causal, scale), None

@@ -23,6 +23,7 @@ naming it), releases the GIL while the kernel runs, and uses
 """
 
 from rosenblatt.kernels.conv import conv2d, conv2d_input_grad, conv2d_weight_grad
+from rosenblatt.kernels.attention import attention_backward, attention_forward
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.kmeans import LloydResult, kmeans_lloyd
 from rosenblatt.kernels.matmul import batched_gemm, gemm
@@ -46,6 +47,8 @@ from rosenblatt.kernels.softmax_ops import cross_entropy, log_softmax, softmax
 from rosenblatt.kernels.svm import SMOResult, smo_solve
 
 __all__ = [
+    "attention_backward",
+    "attention_forward",
     "adadelta_",
     "adagrad_",
     "adam_",
