@@ -205,6 +205,19 @@ py::tuple backward_binding(py::object q, py::object k, py::object v, py::object 
   return py::make_tuple(dq, dk, dv);
 }
 
+// Bytes of scratch the kernels allocate for `threads` threads (item_size 4: float32, 8: float64).
+int64_t scratch_bytes(bool backward, int64_t tk, int64_t d, int64_t dv, int64_t item_size,
+                      int64_t threads) {
+  RB_CHECK(tk >= 0 && d >= 0 && dv >= 0 && threads >= 1, "sizes must be >= 0 and threads >= 1");
+  RB_CHECK(item_size == 4 || item_size == 8, "item_size must be 4 or 8, got ", item_size);
+  auto per_thread = [&](auto zero) -> int64_t {
+    using T = decltype(zero);
+    RB_DISPATCH(attention_scratch_per_thread<T>(backward, tk, d, dv));
+  };
+  const int64_t elements = item_size == 4 ? per_thread(0.0f) : per_thread(0.0);
+  return checked_mul(checked_mul(elements, threads, "scratch"), item_size, "scratch");
+}
+
 }  // namespace
 
 void init_attention(py::module_& m) {
@@ -216,4 +229,8 @@ void init_attention(py::module_& m) {
         py::arg("value"), py::arg("out"), py::arg("lse"), py::arg("grad_out"),
         py::arg("attn_bias"), py::arg("key_bias"), py::arg("is_causal"), py::arg("scale"),
         "(dq, dk, dv) of flash attention (see rosenblatt.kernels.attention_backward).");
+  m.def("attention_scratch_bytes", &scratch_bytes, py::arg("backward"), py::arg("tk"),
+        py::arg("d"), py::arg("dv"), py::arg("item_size"), py::arg("threads"),
+        "Bytes of scratch attention_forward / attention_backward allocate (for the benchmark's "
+        "memory report).");
 }

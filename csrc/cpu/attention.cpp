@@ -80,7 +80,7 @@ struct Tiles {
   typedef T vec __attribute__((vector_size(kVectorBytes)));
   static constexpr int lanes = kVectorBytes / sizeof(T);
   static constexpr int64_t br = kBlockVectors * lanes;  // queries per tile (the lanes)
-  static constexpr int64_t bc = 128;                    // keys per tile
+  static constexpr int64_t bc = kTileRows * (128 / kTileRows + 1);  // keys per tile (MR | Bc)
 };
 
 inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -89,12 +89,23 @@ inline int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
 template <class T>
 constexpr T kInf = std::numeric_limits<T>::infinity();
 
+// The A operand of a tile product, rows x kc: element (r, p) at
+//   a[(r / MR) * block + (r % MR) * RS + p * cs]
+// with the row stride RS fixed at compile time (1 or Br), so that the
+// micro-kernel addresses its MR rows from one register. K and V rows, which
+// have a run-time stride, are first packed into slivers of MR rows
+// (RS = 1, cs = MR); transposed views (K^T, V^T) have RS = 1 as they are.
+template <class T>
+struct OperandA {
+  const T* a;
+  int64_t cs, block;
+};
+
 // C[r, 0:NV lanes] (+)= sum_{p < kc} A(r, p) B[p, 0:NV lanes] for r < R, with
-// A(r, p) at a[r*a_rs + p*a_cs], B row p at b + p*ldb, C row r at c + r*ldc.
-template <class T, int R, int NV>
-void micro_kernel(int64_t kc, const T* __restrict a, int64_t a_rs, int64_t a_cs,
-                  const T* __restrict b, int64_t ldb, T* __restrict c, int64_t ldc,
-                  bool accumulate) {
+// A(r, p) at a[r*RS + p*cs], B row p at b + p*ldb, C row r at c + r*ldc.
+template <class T, int R, int NV, int RS>
+void micro_kernel(int64_t kc, const T* __restrict a, int64_t cs, const T* __restrict b,
+                  int64_t ldb, T* __restrict c, int64_t ldc, bool accumulate) {
   using vec = typename Tiles<T>::vec;
   constexpr int lanes = Tiles<T>::lanes;
   vec acc[R][NV];
@@ -105,14 +116,13 @@ void micro_kernel(int64_t kc, const T* __restrict a, int64_t a_rs, int64_t a_cs,
       if (accumulate) std::memcpy(&acc[r][v], c + r * ldc + v * lanes, sizeof(vec));
       else acc[r][v] = vec{};
     }
-  for (int64_t p = 0; p < kc; ++p, b += ldb) {
+  for (int64_t p = 0; p < kc; ++p, a += cs, b += ldb) {
     vec bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) std::memcpy(&bv[v], b + v * lanes, sizeof(vec));
-    const T* ap = a + p * a_cs;
 #pragma GCC unroll 32
     for (int r = 0; r < R; ++r) {
-      const T ar = ap[r * a_rs];  // broadcast by the vector-scalar product
+      const T ar = a[r * RS];  // broadcast by the vector-scalar product
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] += bv[v] * ar;
     }
@@ -124,32 +134,62 @@ void micro_kernel(int64_t kc, const T* __restrict a, int64_t a_rs, int64_t a_cs,
 }
 
 template <class T>
-using MicroKernel = void (*)(int64_t, const T*, int64_t, int64_t, const T*, int64_t, T*, int64_t,
-                             bool);
+using MicroKernel = void (*)(int64_t, const T*, int64_t, const T*, int64_t, T*, int64_t, bool);
 
-template <class T, int NV, int... R>
+template <class T, int NV, int RS, int... R>
 MicroKernel<T> micro_kernel_for(int64_t rows, std::integer_sequence<int, R...>) {
-  static constexpr MicroKernel<T> table[] = {&micro_kernel<T, R + 1, NV>...};
+  static constexpr MicroKernel<T> table[] = {&micro_kernel<T, R + 1, NV, RS>...};
   return table[rows - 1];
 }
 
-// C (rows x width vectors) (+)= A (rows x kc, any strides) . B (kc x width vectors, row
-// stride ldb); C has row stride ldc. accumulate = false overwrites C.
-template <class T>
-void tile_product(int64_t rows, int64_t width, int64_t kc, const T* a, int64_t a_rs,
-                  int64_t a_cs, const T* b, int64_t ldb, T* c, int64_t ldc, bool accumulate) {
+// C (rows x width vectors) (+)= A (rows x kc) . B (kc x width vectors, row stride ldb); C
+// has row stride ldc. accumulate = false overwrites C.
+template <class T, int RS>
+void tile_product(int64_t rows, int64_t width, int64_t kc, OperandA<T> a, const T* b,
+                  int64_t ldb, T* c, int64_t ldc, bool accumulate) {
   constexpr int lanes = Tiles<T>::lanes;
   using Rows = std::make_integer_sequence<int, kTileRows>;
   for (int64_t v0 = 0; v0 < width; v0 += kBlockVectors) {
     const bool pair = width - v0 >= kBlockVectors;
     for (int64_t r0 = 0; r0 < rows; r0 += kTileRows) {
       const int64_t r = min64(kTileRows, rows - r0);
-      MicroKernel<T> kernel = pair ? micro_kernel_for<T, kBlockVectors>(r, Rows{})
-                                   : micro_kernel_for<T, 1>(r, Rows{});
-      kernel(kc, a + r0 * a_rs, a_rs, a_cs, b + v0 * lanes, ldb, c + r0 * ldc + v0 * lanes, ldc,
-             accumulate);
+      MicroKernel<T> kernel = pair ? micro_kernel_for<T, kBlockVectors, RS>(r, Rows{})
+                                   : micro_kernel_for<T, 1, RS>(r, Rows{});
+      kernel(kc, a.a + r0 / kTileRows * a.block, a.cs, b + v0 * lanes, ldb,
+             c + r0 * ldc + v0 * lanes, ldc, accumulate);
     }
   }
+}
+
+// out[s*MR*cols + p*MR + r] = x[(s*MR + r)*ld + p]: the rows of x (rows x cols, row
+// stride ld) in slivers of MR rows, zero past the last row: the A operand of a
+// product whose rows are x's rows.
+template <class T>
+void pack_slivers(const T* x, int64_t ld, int64_t rows, int64_t cols, T* out) {
+  for (int64_t r0 = 0; r0 < rows; r0 += kTileRows, out += kTileRows * cols) {
+    const int64_t n = min64(kTileRows, rows - r0);
+    for (int64_t r = 0; r < kTileRows; ++r) {
+      const T* src = x + (r0 + r) * ld;
+      for (int64_t p = 0; p < cols; ++p) out[p * kTileRows + r] = r < n ? src[p] : T(0);
+    }
+  }
+}
+
+template <class T>
+OperandA<T> packed_rows(const T* slivers, int64_t first_row, int64_t cols) {
+  return {slivers + first_row * cols, kTileRows, kTileRows * cols};  // first_row % MR == 0
+}
+
+// A = X^T where X (kc x rows) has row stride ld: A(r, p) = x[p*ld + r].
+template <class T>
+OperandA<T> transposed(const T* x, int64_t ld) {
+  return {x, ld, kTileRows};
+}
+
+// A = a (rows x kc) row-major with row stride Br (a tile of scratch).
+template <class T>
+OperandA<T> tile_rows(const T* x) {
+  return {x, 1, kTileRows * Tiles<T>::br};
 }
 
 // The arrays of one (batch, head).
@@ -191,12 +231,13 @@ void pack_rows_padded(const T* x, int64_t x_st, int64_t valid, int64_t d, T scal
 // The key tile's scores, transposed: s[j, c] (Bc x Br, row stride Br) for keys
 // j0 + j (j < rows) and queries q0 + c:
 //   s = (scale q) . k + bias(q0 + c, j0 + j) + key_bias(j0 + j),   -inf where causal-masked
+// kp: the head's keys packed in slivers (pack_slivers).
 template <class T>
-void score_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* qt, int64_t q0,
-                int64_t valid, int64_t j0, int64_t rows, T* s) {
+void score_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* kp, const T* qt,
+                int64_t q0, int64_t valid, int64_t j0, int64_t rows, T* s) {
   constexpr int64_t br = Tiles<T>::br;
-  tile_product(rows, br / Tiles<T>::lanes, p.d, head.k + j0 * p.k_st, p.k_st, int64_t{1}, qt, br,
-               s, br, false);
+  tile_product<T, 1>(rows, br / Tiles<T>::lanes, p.d, packed_rows(kp, j0, p.d), qt, br, s, br,
+                     false);
   if (head.bias) {
     for (int64_t j = 0; j < rows; ++j) {
       const T* b = head.bias + (j0 + j) * p.bias_sj + q0 * p.bias_si;
@@ -232,12 +273,14 @@ int64_t key_end(const AttentionProblem<T>& p, int64_t q0, int64_t valid) {
 template <class T>
 struct ForwardScratch {
   static constexpr int64_t br = Tiles<T>::br;
-  T *qt, *s, *acc, *m, *l;
-  static int64_t size(int64_t d, int64_t dv) {
-    return round_up(d * br, 16) + Tiles<T>::bc * br + round_up(dv * br, 16) + 2 * br;
+  T *kp, *qt, *s, *acc, *m, *l;
+  static int64_t size(int64_t tk, int64_t d, int64_t dv) {
+    return round_up(round_up(tk, kTileRows) * d, 16) + round_up(d * br, 16) +
+           Tiles<T>::bc * br + round_up(dv * br, 16) + 2 * br;
   }
-  ForwardScratch(T* base, int64_t d, int64_t dv)
-      : qt(base), s(qt + round_up(d * br, 16)), acc(s + Tiles<T>::bc * br),
+  ForwardScratch(T* base, int64_t tk, int64_t d, int64_t dv)
+      : kp(base), qt(kp + round_up(round_up(tk, kTileRows) * d, 16)),
+        s(qt + round_up(d * br, 16)), acc(s + Tiles<T>::bc * br),
         m(acc + round_up(dv * br, 16)), l(m + br) {}
 };
 
@@ -256,7 +299,7 @@ void forward_tile(const AttentionProblem<T>& p, const Head<T>& head, int64_t q0,
   const int64_t end = key_end(p, q0, valid);
   for (int64_t j0 = 0; j0 < end; j0 += Tiles<T>::bc) {
     const int64_t rows = min64(Tiles<T>::bc, end - j0);
-    score_tile(p, head, w.qt, q0, valid, j0, rows, w.s);
+    score_tile(p, head, w.kp, w.qt, q0, valid, j0, rows, w.s);
     T m_new[br], ref[br], alpha[br], sum[br];
     for (int64_t c = 0; c < br; ++c) m_new[c] = w.m[c];
     for (int64_t j = 0; j < rows; ++j) {
@@ -288,8 +331,8 @@ void forward_tile(const AttentionProblem<T>& p, const Head<T>& head, int64_t q0,
       for (int64_t c = 0; c < br; ++c) row[c] *= alpha[c];
     }
     // acc (Dv x Br) += V_J^T (Dv x rows) . P^T (rows x Br)
-    tile_product(p.dv, br / Tiles<T>::lanes, rows, head.v + j0 * p.v_st, int64_t{1}, p.v_st,
-                 w.s, br, w.acc, br, true);
+    tile_product<T, 1>(p.dv, br / Tiles<T>::lanes, rows, transposed(head.v + j0 * p.v_st, p.v_st),
+                       w.s, br, w.acc, br, true);
   }
   for (int64_t c = 0; c < valid; ++c) {
     const T l = w.l[c];
@@ -303,15 +346,20 @@ template <class T>
 struct BackwardScratch {
   static constexpr int64_t br = Tiles<T>::br, bc = Tiles<T>::bc;
   int64_t dp_ld, dvp_ld;  // padded widths of the D and Dv rows
-  T *qt, *q_rows, *dot, *do_rows, *dqt, *s, *ds, *lse, *di, *dk_acc, *dv_acc;
+  T *kp, *vp, *qt, *q_rows, *dot, *do_rows, *dqt, *s, *ds, *lse, *di, *dk_acc, *dv_acc;
   static int64_t size(int64_t tk, int64_t d, int64_t dv) {
     const int64_t dp = round_up(d, Tiles<T>::lanes), dvp = round_up(dv, Tiles<T>::lanes);
-    return 2 * round_up(d * br, 16) + br * dp + round_up(dv * br, 16) + br * dvp +
-           2 * bc * br + 2 * br + round_up(tk * dp, 16) + round_up(tk * dvp, 16);
+    const int64_t tkr = round_up(tk, kTileRows);
+    return round_up(tkr * d, 16) + round_up(tkr * dv, 16) + 2 * round_up(d * br, 16) +
+           br * dp + round_up(dv * br, 16) + br * dvp + 2 * bc * br + 2 * br +
+           round_up(tk * dp, 16) + round_up(tk * dvp, 16);
   }
   BackwardScratch(T* base, int64_t tk, int64_t d, int64_t dv)
       : dp_ld(round_up(d, Tiles<T>::lanes)), dvp_ld(round_up(dv, Tiles<T>::lanes)) {
-    qt = base;
+    const int64_t tkr = round_up(tk, kTileRows);
+    kp = base;
+    vp = kp + round_up(tkr * d, 16);
+    qt = vp + round_up(tkr * dv, 16);
     dqt = qt + round_up(d * br, 16);
     q_rows = dqt + round_up(d * br, 16);
     dot = q_rows + br * dp_ld;
@@ -347,15 +395,14 @@ void backward_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* o
   const int64_t end = key_end(p, q0, valid);
   for (int64_t j0 = 0; j0 < end; j0 += Tiles<T>::bc) {
     const int64_t rows = min64(Tiles<T>::bc, end - j0);
-    score_tile(p, head, w.qt, q0, valid, j0, rows, w.s);
+    score_tile(p, head, w.kp, w.qt, q0, valid, j0, rows, w.s);
     for (int64_t j = 0; j < rows; ++j) {  // P^T = exp(S^T - lse)
       T* sj = w.s + j * br;
 #pragma omp simd
       for (int64_t c = 0; c < br; ++c) sj[c] = exp_approx(sj[c] - w.lse[c]);
     }
     // dP^T (rows x Br) = V_J (rows x Dv) . dO^T (Dv x Br)
-    tile_product(rows, nv, p.dv, head.v + j0 * p.v_st, p.v_st, int64_t{1}, w.dot, br, w.ds, br,
-                 false);
+    tile_product<T, 1>(rows, nv, p.dv, packed_rows(w.vp, j0, p.dv), w.dot, br, w.ds, br, false);
     for (int64_t j = 0; j < rows; ++j) {  // dS^T = P^T (dP^T - D)
       const T* sj = w.s + j * br;
       T* dsj = w.ds + j * br;
@@ -363,14 +410,14 @@ void backward_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* o
       for (int64_t c = 0; c < br; ++c) dsj[c] = sj[c] * (dsj[c] - w.di[c]);
     }
     // dQ^T (D x Br) += K_J^T (D x rows) . dS^T (rows x Br)
-    tile_product(p.d, nv, rows, head.k + j0 * p.k_st, int64_t{1}, p.k_st, w.ds, br, w.dqt, br,
-                 true);
+    tile_product<T, 1>(p.d, nv, rows, transposed(head.k + j0 * p.k_st, p.k_st), w.ds, br, w.dqt,
+                       br, true);
     // dK_J (rows x D) += dS^T (rows x Br) . (scale Q) (Br x D)
-    tile_product(rows, w.dp_ld / Tiles<T>::lanes, br, w.ds, br, int64_t{1}, w.q_rows, w.dp_ld,
-                 w.dk_acc + j0 * w.dp_ld, w.dp_ld, true);
+    tile_product<T, br>(rows, w.dp_ld / Tiles<T>::lanes, br, tile_rows(w.ds), w.q_rows, w.dp_ld,
+                        w.dk_acc + j0 * w.dp_ld, w.dp_ld, true);
     // dV_J (rows x Dv) += P^T (rows x Br) . dO (Br x Dv)
-    tile_product(rows, w.dvp_ld / Tiles<T>::lanes, br, w.s, br, int64_t{1}, w.do_rows, w.dvp_ld,
-                 w.dv_acc + j0 * w.dvp_ld, w.dvp_ld, true);
+    tile_product<T, br>(rows, w.dvp_ld / Tiles<T>::lanes, br, tile_rows(w.s), w.do_rows,
+                        w.dvp_ld, w.dv_acc + j0 * w.dvp_ld, w.dvp_ld, true);
   }
   for (int64_t c = 0; c < valid; ++c)
     for (int64_t e = 0; e < p.d; ++e) dq[c * p.d + e] = p.scale * w.dqt[e * br + c];
@@ -379,21 +426,31 @@ void backward_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* o
 }  // namespace
 
 template <class T>
+int64_t attention_scratch_per_thread(bool backward, int64_t tk, int64_t d, int64_t dv) {
+  return backward ? BackwardScratch<T>::size(tk, d, dv) : ForwardScratch<T>::size(tk, d, dv);
+}
+
+template <class T>
 void attention_forward(const AttentionProblem<T>& p, T* o, T* lse) {
   constexpr int64_t br = Tiles<T>::br;
   const int64_t heads = p.batch * p.heads;
   const int64_t tiles = (p.tq + br - 1) / br;
   if (heads == 0 || tiles == 0) return;
   const int64_t threads = kernel_threads();
-  const int64_t per_thread = ForwardScratch<T>::size(p.d, p.dv);
+  const int64_t per_thread = ForwardScratch<T>::size(p.tk, p.d, p.dv);
   Buffer<T> scratch(threads * per_thread);  // before the parallel region: bad_alloc is reported
   parallel_for(0, heads * tiles, 1, [&](int64_t lo, int64_t hi) {
-    const ForwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.d, p.dv);
+    const ForwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.tk, p.d, p.dv);
+    int64_t packed = -1;  // the head whose keys w.kp holds
     for (int64_t t = lo; t < hi; ++t) {
       const int64_t bh = t / tiles, q0 = (t % tiles) * br;
       const int64_t valid = min64(br, p.tq - q0);
-      forward_tile(p, head_of(p, bh), q0, valid, w, o + (bh * p.tq + q0) * p.dv,
-                   lse + bh * p.tq + q0);
+      const Head<T> head = head_of(p, bh);
+      if (bh != packed) {
+        pack_slivers(head.k, p.k_st, p.tk, p.d, w.kp);
+        packed = bh;
+      }
+      forward_tile(p, head, q0, valid, w, o + (bh * p.tq + q0) * p.dv, lse + bh * p.tq + q0);
     }
   });
 }
@@ -411,6 +468,8 @@ void attention_backward(const AttentionProblem<T>& p, const T* o, const T* d_o, 
     const BackwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.tk, p.d, p.dv);
     for (int64_t bh = lo; bh < hi; ++bh) {
       const Head<T> head = head_of(p, bh);
+      pack_slivers(head.k, p.k_st, p.tk, p.d, w.kp);
+      pack_slivers(head.v, p.v_st, p.tk, p.dv, w.vp);
       std::memset(w.dk_acc, 0, sizeof(T) * p.tk * w.dp_ld);
       std::memset(w.dv_acc, 0, sizeof(T) * p.tk * w.dvp_ld);
       for (int64_t q0 = 0; q0 < p.tq; q0 += br) {
@@ -430,7 +489,8 @@ void attention_backward(const AttentionProblem<T>& p, const T* o, const T* d_o, 
 #define RB_INSTANTIATE(T)                                                                   \
   template void attention_forward<T>(const AttentionProblem<T>&, T*, T*);                   \
   template void attention_backward<T>(const AttentionProblem<T>&, const T*, const T*,       \
-                                      const T*, T*, T*, T*);
+                                      const T*, T*, T*, T*);                                \
+  template int64_t attention_scratch_per_thread<T>(bool, int64_t, int64_t, int64_t);
 RB_INSTANTIATE(float)
 RB_INSTANTIATE(double)
 #undef RB_INSTANTIATE

@@ -46,7 +46,10 @@ struct AttentionProblem {
   /* dq: (B, H, Tq, D), dk: (B, H, Tk, D), dv: (B, H, Tk, Dv), C-contiguous, written  */ \
   template <class T>                                                                      \
   void attention_backward(const ::rb::cpu::AttentionProblem<T>& p, const T* o,           \
-                          const T* d_o, const T* lse, T* dq, T* dk, T* dv);
+                          const T* d_o, const T* lse, T* dq, T* dk, T* dv);              \
+  /* elements of T of scratch one thread of the forward / backward allocates */          \
+  template <class T>                                                                      \
+  int64_t attention_scratch_per_thread(bool backward, int64_t tk, int64_t d, int64_t dv);
 
 RB_DECLARE_FOR_EACH_ISA(RB_ATTENTION_DECLS)
 
