@@ -45,7 +45,8 @@ def _host(array) -> np.ndarray:
     data = array if isinstance(array, np.ndarray) else getattr(array, "data", array)
     if hasattr(data, "get") and not isinstance(data, np.ndarray):
         data = data.get()
-    return np.ascontiguousarray(data)
+    # not np.ascontiguousarray: it turns a 0-d array (BatchNorm's num_batches_tracked) into shape (1,)
+    return np.require(data, requirements="C")
 
 
 def _json_default(value):
