@@ -1,4 +1,5 @@
-"""The ``rosenblatt`` command: ``rosenblatt info``, ``rosenblatt bench`` and ``rosenblatt train <family>``.
+"""The ``rosenblatt`` command: ``rosenblatt info``, ``rosenblatt bench``, ``rosenblatt train <family>``
+and ``rosenblatt saliency``.
 
 Each model family adds its ``train`` subcommands from its own ``commands``
 module (listed in :data:`TRAIN_COMMANDS`), whose ``register(commands,
@@ -18,7 +19,8 @@ import os
 import sys
 
 # Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
-TRAIN_COMMANDS = ("rosenblatt.models.commands", "rosenblatt.classic.commands")
+TRAIN_COMMANDS = ("rosenblatt.models.commands", "rosenblatt.classic.commands",
+                  "rosenblatt.models.cnn_commands")
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -139,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = common_train_options()
     for module in TRAIN_COMMANDS:
         importlib.import_module(module).register(families, common)
+
+    from rosenblatt.models.cnn_commands import register_saliency
+
+    register_saliency(commands)
     return parser
 
 
