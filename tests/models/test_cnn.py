@@ -16,7 +16,7 @@ from rosenblatt.models import (
     SqueezeExcitation,
     to_fully_convolutional,
 )
-from rosenblatt.models.cnn_commands import image_split
+from rosenblatt.models.cnn_commands import DEFAULTS, image_split
 from rosenblatt.models.commands import train_classifier
 
 
@@ -36,8 +36,8 @@ def test_lenet5_reaches_97_percent_on_mnist5k():
     X_train, X_test, y_train, y_test, size = image_split("mnist5k")
     assert (len(X_train), len(X_test), size) == (4000, 1000, 28)  # the split
     model = LeNet5(1, 10, size)
-    accuracy, history = train_classifier(model, X_train, y_train, X_test, y_test, epochs=12,
-                                         lr=2e-3, batch_size=64, progress=False)
+    accuracy, history = train_classifier(model, X_train, y_train, X_test, y_test, progress=False,
+                                         **DEFAULTS["lenet"])  # those of `rosenblatt train cnn`
     assert accuracy >= 0.97, f"LeNet-5 test accuracy {accuracy:.4f} < 0.97"
     assert history["loss"][-1] < history["loss"][0]
 
@@ -47,8 +47,8 @@ def test_resnet_reaches_98_percent_on_digits():
     X_train, X_test, y_train, y_test, size = image_split("digits")
     assert size == 8
     model = ResNet(in_channels=1, num_classes=10)
-    accuracy, _ = train_classifier(model, X_train, y_train, X_test, y_test, epochs=15, lr=3e-3,
-                                   batch_size=64, progress=False)
+    accuracy, _ = train_classifier(model, X_train, y_train, X_test, y_test, progress=False,
+                                   **DEFAULTS["resnet"])
     assert accuracy >= 0.98, f"ResNet test accuracy {accuracy:.4f} < 0.98"
 
 

@@ -24,7 +24,7 @@ def png_header(path):
 def test_defaults_are_lenet_on_mnist5k():
     args = build_parser().parse_args(["train", "cnn"])
     assert (args.model, args.dataset, args.epochs, args.lr, args.batch_size) == \
-        ("lenet", "mnist5k", None, None, 64)
+        ("lenet", "mnist5k", None, None, None)
     args = build_parser().parse_args(["saliency", "--checkpoint", "x.safetensors"])
     assert (args.output, args.count) == ("saliency.png", 8)
 
