@@ -384,11 +384,12 @@ void backward_tile(const AttentionProblem<T>& p, const Head<T>& head, const T* o
   pack_rows_padded(head.q + q0 * p.q_st, p.q_st, valid, p.d, p.scale, w.q_rows, w.dp_ld);
   pack_queries_transposed(d_o, p.dv, valid, p.dv, T(1), w.dot);
   pack_rows_padded(d_o, p.dv, valid, p.dv, T(1), w.do_rows, w.dvp_ld);
-  for (int64_t c = 0; c < br; ++c) {
-    T di = 0;
+  for (int64_t c = 0; c < br; ++c) {  // D = rowsum(dO * O), summed in double
+    double di = 0;
     if (c < valid)
-      for (int64_t e = 0; e < p.dv; ++e) di += d_o[c * p.dv + e] * o[c * p.dv + e];
-    w.di[c] = di;
+      for (int64_t e = 0; e < p.dv; ++e)
+        di += static_cast<double>(d_o[c * p.dv + e]) * static_cast<double>(o[c * p.dv + e]);
+    w.di[c] = static_cast<T>(di);
     w.lse[c] = c < valid ? lse[c] : kInf<T>;  // padding queries get P = 0
   }
   std::memset(w.dqt, 0, sizeof(T) * p.d * br);

@@ -53,7 +53,12 @@ def check(q, k, v, dtype, *, bias=None, key_bias=None, causal=False, scale=None,
     expected = oracle(q, k, v, do, bias, key_bias, causal, scale)
     for name, got, want in zip(("out", "lse", "dq", "dk", "dv"), (out, lse) + grads, expected):
         assert got.dtype == dtype and got.shape == want.shape, name
-        np.testing.assert_allclose(got, want, **TOL[dtype], err_msg=name)
+        # absolute tolerance relative to the array's scale: a gradient entry is a sum of
+        # Tk terms of that scale, and float32 (torch's SDPA too) rounds them alike
+        finite = want[np.isfinite(want)]
+        magnitude = max(1.0, float(np.abs(finite).max())) if finite.size else 1.0
+        tol = dict(TOL[dtype], atol=TOL[dtype]["atol"] * magnitude)
+        np.testing.assert_allclose(got, want, **tol, err_msg=name)
 
 
 def qkv(b, h, tq, tk, d, dv, dtype, seed=0):
