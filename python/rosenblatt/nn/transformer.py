@@ -64,17 +64,6 @@ def _activation(activation):
     raise ValueError(f"activation should be relu/gelu (or a callable), not {activation!r}")
 
 
-def _feed_forward(layer, x: Tensor, output_dropout: Module) -> Tensor:
-    """The feed-forward sublayer: output_dropout(linear2(dropout(activation(linear1(x)))))."""
-    if layer.activation == "relu":  # ReLU fused into the first GEMM's store
-        hidden = F.linear(x, layer.linear1.weight, layer.linear1.bias, activation="relu")
-    elif layer.activation == "gelu":
-        hidden = F.gelu(layer.linear1(x))
-    else:
-        hidden = layer.activation(layer.linear1(x))
-    return output_dropout(layer.linear2(layer.dropout(hidden)))
-
-
 def _check_common(name: str, d_model: int, nhead: int, dim_feedforward: int, dropout) -> float:
     for arg, value in (("d_model", d_model), ("nhead", nhead),
                        ("dim_feedforward", dim_feedforward)):
@@ -83,38 +72,61 @@ def _check_common(name: str, d_model: int, nhead: int, dim_feedforward: int, dro
     return check_probability(dropout)
 
 
-class TransformerEncoderLayer(Module):
+class _TransformerLayer(Module):
+    """What the encoder and decoder layers share: self-attention, the feed-forward block,
+    their norms and dropouts; the decoder layer adds cross-attention (``multihead_attn``,
+    ``norm3``, ``dropout3``). Submodules are registered in torch's order."""
+
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int, dropout: float,
+                 activation, layer_norm_eps: float, batch_first: bool, norm_first: bool,
+                 bias: bool, device, dtype, cross_attention: bool) -> None:
+        super().__init__()
+        dropout = _check_common(type(self).__name__, d_model, nhead, dim_feedforward, dropout)
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        if cross_attention:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                     batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+        self.norm_first = norm_first
+        norms = 3 if cross_attention else 2
+        for i in range(1, norms + 1):
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                                dtype=dtype))
+        for i in range(1, norms + 1):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation(activation)
+        self.batch_first = batch_first
+        self._ff_dropout = f"dropout{norms}"
+        if device is not None:
+            self.to(device)
+
+    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
+        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                           need_weights=False, is_causal=is_causal)[0]
+        return self.dropout1(x)
+
+    def _ff_block(self, x: Tensor) -> Tensor:
+        """dropout(linear2(dropout(activation(linear1(x))))), relu and gelu fused into the GEMM."""
+        if isinstance(self.activation, str):
+            hidden = F.linear(x, self.linear1.weight, self.linear1.bias,
+                              activation=self.activation)
+        else:
+            hidden = self.activation(self.linear1(x))
+        return getattr(self, self._ff_dropout)(self.linear2(self.dropout(hidden)))
+
+
+class TransformerEncoderLayer(_TransformerLayer):
     """Self-attention and feed-forward, each with a residual connection and a LayerNorm."""
 
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048,
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None) -> None:
-        super().__init__()
-        dropout = _check_common("TransformerEncoderLayer", d_model, nhead, dim_feedforward,
-                                dropout)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = _activation(activation)
-        self.batch_first = batch_first
-        if device is not None:
-            self.to(device)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        return _feed_forward(self, x, self.dropout2)
-
-    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype, cross_attention=False)
 
     def forward(self, src: Tensor, src_mask=None, src_key_padding_mask=None,
                 is_causal: bool = False) -> Tensor:
@@ -128,7 +140,7 @@ class TransformerEncoderLayer(Module):
         return x
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerLayer):
     """Self-attention, cross-attention on ``memory`` and feed-forward, each with a residual
     connection and a LayerNorm."""
 
@@ -136,35 +148,8 @@ class TransformerDecoderLayer(Module):
                  dropout: float = 0.1, activation="relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None) -> None:
-        super().__init__()
-        dropout = _check_common("TransformerDecoderLayer", d_model, nhead, dim_feedforward,
-                                dropout)
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = _activation(activation)
-        self.batch_first = batch_first
-        if device is not None:
-            self.to(device)
-
-    def _ff_block(self, x: Tensor) -> Tensor:
-        return _feed_forward(self, x, self.dropout3)
-
-    def _sa_block(self, x: Tensor, attn_mask, key_padding_mask, is_causal: bool) -> Tensor:
-        x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(x)
+        super().__init__(d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                         batch_first, norm_first, bias, device, dtype, cross_attention=True)
 
     def _mha_block(self, x: Tensor, memory: Tensor, attn_mask, key_padding_mask,
                    is_causal: bool) -> Tensor:
@@ -261,24 +246,17 @@ class Transformer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device=None, dtype=None) -> None:
         super().__init__()
-        if custom_encoder is not None:
-            self.encoder = custom_encoder
-        else:
-            layer = TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias,
-                                            dtype=dtype)
-            self.encoder = TransformerEncoder(layer, num_encoder_layers,
-                                              LayerNorm(d_model, layer_norm_eps, bias=bias,
-                                                        dtype=dtype))
-        if custom_decoder is not None:
-            self.decoder = custom_decoder
-        else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
-                                            layer_norm_eps, batch_first, norm_first, bias,
-                                            dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers,
-                                              LayerNorm(d_model, layer_norm_eps, bias=bias,
-                                                        dtype=dtype))
+        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                      batch_first, norm_first, bias)
+
+        def stack(stack_class, layer_class, num_layers):
+            return stack_class(layer_class(*layer_args, dtype=dtype), num_layers,
+                               LayerNorm(d_model, layer_norm_eps, bias=bias, dtype=dtype))
+
+        self.encoder = custom_encoder if custom_encoder is not None else stack(
+            TransformerEncoder, TransformerEncoderLayer, num_encoder_layers)
+        self.decoder = custom_decoder if custom_decoder is not None else stack(
+            TransformerDecoder, TransformerDecoderLayer, num_decoder_layers)
         self._reset_parameters()
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         if device is not None:
