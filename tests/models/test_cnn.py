@@ -52,6 +52,32 @@ def test_resnet_reaches_98_percent_on_digits():
     assert accuracy >= 0.98, f"ResNet test accuracy {accuracy:.4f} < 0.98"
 
 
+def test_saliency_and_activation_maximization_of_a_trained_cnn():
+    from rosenblatt.models.saliency import activation_maximization, saliency_map
+
+    rb.manual_seed(8)
+    X_train, X_test, y_train, y_test, _ = image_split("digits")
+    model = LeNet5(1, 10, 8)
+    accuracy, _ = train_classifier(model, X_train, y_train, X_test, y_test, epochs=3, lr=1e-2,
+                                   batch_size=32, progress=False)
+    assert accuracy > 0.9
+    maps = saliency_map(model, X_test[:8])
+    assert maps.shape == (8, 8, 8) and np.all(maps.max(axis=(1, 2)) > 0)
+    # the map is |gradient| of the predicted logit: check one pixel by central differences
+    x = X_test[:1].astype(np.float64)
+    model.double()
+    target = int(forward(model, x).argmax())
+    gradient_map = saliency_map(model, x, target=target)[0]
+    h, w = np.unravel_index(gradient_map.argmax(), gradient_map.shape)
+    step = np.zeros_like(x)
+    step[0, 0, h, w] = 1e-6
+    numeric = (forward(model, x + step)[0, target] - forward(model, x - step)[0, target]) / 2e-6
+    assert abs(numeric) == pytest.approx(gradient_map[h, w], rel=1e-4)
+    dreams = np.stack([activation_maximization(model, c, (1, 8, 8), steps=60, lr=0.5,
+                                               dtype=np.float64) for c in range(10)])
+    assert list(forward(model, dreams).argmax(1)) == list(range(10))
+
+
 # -- architectures ---------------------------------------------------------------------
 @pytest.mark.parametrize("size, features", [(28, 400), (8, 64), (32, 400), (16, 64)])
 def test_lenet5_shapes(size, features):

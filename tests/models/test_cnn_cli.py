@@ -77,6 +77,13 @@ def test_train_cnn_resnet_with_a_plot(tmp_path, capsys):
                  "--count", "2"]) == 0
 
 
+def test_train_cnn_vgg(capsys):
+    assert main(["train", "cnn", "--model", "vgg", "--dataset", "digits", "--epochs", "2",
+                 "--json"]) == 0
+    summary = last_json(capsys.readouterr().out)
+    assert summary["model"] == "vgg" and summary["epochs"] == 2 and summary["test"]["accuracy"] > 0.8
+
+
 def run_saliency(*args):
     return subprocess.run([sys.executable, "-m", "rosenblatt.cli", "saliency", *args],
                           capture_output=True, text=True)
