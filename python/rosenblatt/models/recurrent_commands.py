@@ -121,21 +121,21 @@ def register(commands, common: argparse.ArgumentParser) -> None:
         return parser
 
     seq2seq = add("seq2seq", "date translation with an attention encoder-decoder "
-                  "(--plot writes the attention heatmap)", _seq2seq, 5, 5e-3, 64, 64)
+                  "(--plot writes the attention heatmap)", _seq2seq, 6, 5e-3, 64, 64)
     seq2seq.add_argument("--attention", choices=ATTENTION_CHOICES, default="additive",
                          help="attention score: additive (Bahdanau), dot or general (Luong), "
                               "or none (default additive)")
     seq2seq.add_argument("--cell", choices=("gru", "lstm"), default="gru",
                          help="recurrent cell (default gru)")
-    seq2seq.add_argument("--train-size", type=positive_int, default=3000,
-                         help="training pairs (default 3000)")
+    seq2seq.add_argument("--train-size", type=positive_int, default=4000,
+                         help="training pairs (default 4000)")
     seq2seq.add_argument("--test-size", type=positive_int, default=1000,
                          help="held-out pairs (default 1000)")
     seq2seq.add_argument("--beam-width", type=positive_int, default=1,
                          help="also score beam search of this width (default 1: greedy only)")
 
     charlm = add("charlm", "character-level LSTM language model on the bundled pydoc corpus "
-                 "(--plot writes the loss curve)", _charlm, 1, 1e-2, 64, 128)
+                 "(--plot writes the loss curve)", _charlm, 2, 1e-2, 64, 128)
     charlm.add_argument("--sequence-length", type=positive_int, default=48,
                         help="characters per truncated-BPTT window (default 48)")
     charlm.add_argument("--layers", type=positive_int, default=1, help="LSTM layers (default 1)")

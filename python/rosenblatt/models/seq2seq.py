@@ -213,7 +213,7 @@ def plot_attention(path, source_tokens: Sequence[str], output_tokens: Sequence[s
     figure, (axes,) = new_figure(1, width=max(4.0, 0.3 * len(source_tokens) + 1.5),
                                  height=max(3.0, 0.3 * len(output_tokens) + 1.2))
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] or " " for t in source_tokens])
+    axes.set_xticks(range(len(source_tokens)), ["\u2423" if t == " " else repr(t)[1:-1] for t in source_tokens])
     axes.set_yticks(range(len(output_tokens)), list(output_tokens))
     axes.set_xlabel("source")
     axes.set_ylabel("output")
