@@ -81,6 +81,12 @@ for dtype in (np.float32, np.float64):
     lloyd = kernels.kmeans_lloyd(Y, Y[:4].copy(), max_iter=20)
     np.testing.assert_array_equal(lloyd.labels, kernels.kneighbors(Y, lloyd.centers, 1,
                                                                    metric="sqeuclidean")[1][:, 0])
+    q, k, v = (rng.standard_normal((2, 3, 37, 16)).astype(dtype) for _ in range(3))
+    s = np.where(np.tri(37, dtype=bool), q @ k.swapaxes(-1, -2) / 4, -np.inf)
+    p = np.exp(s - s.max(-1, keepdims=True))
+    out, lse = kernels.attention_forward(q, k, v, is_causal=True)
+    np.testing.assert_allclose(out, p / p.sum(-1, keepdims=True) @ v, rtol=tol, atol=tol)
+    assert all(np.isfinite(g).all() for g in kernels.attention_backward(q, k, v, out, lse, out))
 print("ran")
 """
 

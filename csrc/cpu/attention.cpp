@@ -47,7 +47,8 @@
 // one head) -- linear in the sequence length.
 //
 // Threads: the forward runs (batch * head, query tile) pairs in parallel; the
-// backward runs one (batch, head) per task, which owns its dK, dV and dQ.
+// backward runs one (batch, head) per task, which owns its dK, dV and dQ (so
+// the backward of a single head runs on one thread).
 #include "cpu/attention.h"
 
 #include <cmath>
@@ -444,7 +445,11 @@ void attention_forward(const AttentionProblem<T>& p, T* o, T* lse) {
     const ForwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.tk, p.d, p.dv);
     int64_t packed = -1;  // the head whose keys w.kp holds
     for (int64_t t = lo; t < hi; ++t) {
-      const int64_t bh = t / tiles, q0 = (t % tiles) * br;
+      // Within a head the tiles go first, last, second, second to last, ...: with causal
+      // masking a tile's cost grows with its index, and so any contiguous range of tasks
+      // a thread gets mixes cheap and dear tiles.
+      const int64_t bh = t / tiles, r = t % tiles;
+      const int64_t q0 = (r % 2 == 0 ? r / 2 : tiles - 1 - r / 2) * br;
       const int64_t valid = min64(br, p.tq - q0);
       const Head<T> head = head_of(p, bh);
       if (bh != packed) {

@@ -161,3 +161,13 @@ def test_bad_input():
         kernels.attention_backward(q, k, v, out, lse[:, :, :2], out)
     with pytest.raises(ValueError, match="grad_out must have shape"):
         kernels.attention_backward(q, k, v, out, lse, out[..., :4])
+
+
+def test_scratch_memory_is_linear_in_the_sequence_length():
+    """The kernels' scratch (per thread: tiles, packed K/V, dK/dV accumulators) is O(T D),
+    never O(T^2): T grown 8x grows it at most 8x (T^2 would be 64x), and at T = 4096 it is
+    below a single head's T x T float32 score matrix."""
+    for backward in (False, True):
+        small, large = (_C.attention_scratch_bytes(backward, t, 64, 64, 4, 2) for t in (512, 4096))
+        assert large <= 8 * small
+        assert large < 4096 * 4096 * 4
