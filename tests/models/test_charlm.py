@@ -71,6 +71,8 @@ def test_bad_input(trained):
         model.generate("a", -1)
     with pytest.raises(ValueError, match="ids must be"):
         model(np.zeros(3, dtype=np.int64))
+    with pytest.raises(TypeError, match="integer token ids"):
+        model(np.zeros((1, 3)))
     with pytest.raises(ValueError, match="at least 2 characters"):
         model.perplexity("a")
     with pytest.raises(ValueError, match="too short"):

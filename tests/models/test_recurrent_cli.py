@@ -28,10 +28,16 @@ def test_seq2seq_prints_exact_match_writes_heatmap_and_checkpoint(capsys, tmp_pa
     assert "->" in out and "epoch 1/1" in out
     with open(png, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    from rosenblatt.train import load_checkpoint
+    from rosenblatt.data import date_translation_split
+    from rosenblatt.models import CharLM, Seq2Seq
+    from rosenblatt.models.seq2seq import exact_match
 
-    extra = load_checkpoint(saved)["extra"]
-    assert extra["attention"] == "additive" and "<bos>" in extra["target_vocab"]
+    model = Seq2Seq.load(saved)  # rebuilt from the file alone: vocabularies, sizes, weights
+    assert model.attention_kind == "additive" and model.hidden_size == 16
+    _, test = date_translation_split(300, 40, seed=0)
+    assert exact_match(model, test) == pytest.approx(summary["test"]["exact_match"], abs=1e-4)
+    with pytest.raises(ValueError, match="does not hold a saved CharLM"):
+        CharLM.load(saved)
 
 
 def test_seq2seq_runs_are_repeatable(capsys):
@@ -45,13 +51,20 @@ def test_seq2seq_runs_are_repeatable(capsys):
 def test_charlm_prints_perplexity_and_a_sample(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     png = tmp_path / "loss.png"
+    saved = tmp_path / "charlm.safetensors"
     out = run_cli(capsys, "charlm", "--max-steps", "4", "--hidden", "32", "--sample-length", "25",
-                  "--top-k", "5", "--plot", str(png), "--json")
+                  "--top-k", "5", "--plot", str(png), "--save", str(saved), "--json")
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["model"] == "charlm" and summary["dataset"] == "pydoc"
     assert 1 < summary["test"]["perplexity"] and 15 < summary["test"]["unigram_perplexity"] < 40
     assert "validation perplexity" in out and "sample: 'The " in out
     assert png.stat().st_size > 0
+    from rosenblatt.data import load_text_corpus
+    from rosenblatt.models import CharLM
+
+    model = CharLM.load(saved)
+    assert model.perplexity(load_text_corpus("validation")) == pytest.approx(
+        summary["test"]["perplexity"], abs=1e-3)
 
 
 @pytest.mark.parametrize("args, code, message", [

@@ -141,6 +141,12 @@ def test_bad_input():
         model.attention_map("abc")
     with pytest.raises(ValueError, match="source_ids"):
         model.encode(np.zeros(3, dtype=np.int64), [3])
+    with pytest.raises(TypeError, match="integer token ids"):
+        model.encode(np.zeros((1, 3)), [3])
+    with pytest.raises(IndexError, match="out of range"):
+        model.encode(np.full((1, 3), 99), [3])
+    with pytest.raises(IndexError, match="out of range"):
+        model(np.ones((1, 3), np.int64), [3], np.full((1, 2), 99))
     with pytest.raises(ValueError, match="pairs must not be empty"):
         exact_match(model, [])
     with pytest.raises(ValueError, match="weights must have shape"):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rosenblatt.text import BOS, EOS, PAD, UNK, CharVocab, WordVocab, pad_sequences
+from rosenblatt.text import BOS, EOS, PAD, UNK, CharVocab, WordVocab, pad_sequences, vocab_from_dict
 
 
 def test_char_vocab_order_and_round_trip():
@@ -48,6 +48,16 @@ def test_pad_sequences_empty_and_custom_pad():
     assert ids.tolist() == [[5, 6], [7, 9]] and lengths.tolist() == [2, 1]
     ids, lengths = pad_sequences([])
     assert ids.shape == (0, 0) and lengths.shape == (0,)
+
+
+def test_to_dict_round_trip_is_json():
+    import json
+
+    for vocab in (CharVocab.build(["abc"], bos_eos=True), WordVocab.build(["A b"], lower=True)):
+        again = vocab_from_dict(json.loads(json.dumps(vocab.to_dict())))
+        assert again == vocab and type(again) is type(vocab)
+    with pytest.raises(ValueError, match="not a vocabulary description"):
+        vocab_from_dict({"class": "Tokenizer", "tokens": []})
 
 
 def test_bad_input():

@@ -24,13 +24,18 @@ import numpy as np
 from rosenblatt import functional as F
 from rosenblatt import nn
 from rosenblatt.autograd import no_grad
+from rosenblatt.functional.embedding import token_ids
+from rosenblatt.models.saving import SavableModel
 from rosenblatt.tensor import Tensor
 from rosenblatt.text.sampling import sample
 from rosenblatt.text.vocab import CharVocab
 
 
-class CharLM(nn.Module):
-    """Embedding -> LSTM -> Linear over the characters of ``vocab``."""
+class CharLM(SavableModel, nn.Module):
+    """Embedding -> LSTM -> Linear over the characters of ``vocab``.
+
+    ``save(path)`` writes weights and constructor arguments; ``CharLM.load(path)`` rebuilds it.
+    """
 
     def __init__(self, vocab: CharVocab, *, embedding_dim: int = 32, hidden_size: int = 128,
                  num_layers: int = 1, dropout: float = 0.0) -> None:
@@ -39,6 +44,8 @@ class CharLM(nn.Module):
                             ("num_layers", num_layers)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.config = {"vocab": vocab, "embedding_dim": embedding_dim, "hidden_size": hidden_size,
+                       "num_layers": num_layers, "dropout": dropout}
         self.vocab = vocab
         self.embedding = nn.Embedding(len(vocab), embedding_dim)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, num_layers=num_layers, batch_first=True,
@@ -47,7 +54,7 @@ class CharLM(nn.Module):
 
     def forward(self, ids, state=None) -> tuple[Tensor, tuple]:
         """(logits (B, T, V), (h, c)) for ids (B, T), starting from ``state`` (zeros if None)."""
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = token_ids(ids, len(self.vocab), "CharLM ids")
         if ids.ndim != 2:
             raise ValueError(f"ids must be a (batch, time) array, got shape {ids.shape}")
         output, state = self.lstm(self.embedding(ids), state)

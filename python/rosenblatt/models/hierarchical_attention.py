@@ -22,6 +22,7 @@ import numpy as np
 from rosenblatt import functional as F
 from rosenblatt import nn
 from rosenblatt.autograd import no_grad
+from rosenblatt.functional.embedding import token_ids
 from rosenblatt.models.attention import AttentionPooling
 from rosenblatt.tensor import Tensor
 from rosenblatt.text.vocab import Vocab
@@ -76,7 +77,7 @@ class HierarchicalAttentionNetwork(nn.Module):
         self.sentence_weights: np.ndarray | None = None
 
     def forward(self, ids, word_counts, sentence_counts) -> Tensor:
-        ids = np.asarray(ids, dtype=np.int64)
+        ids = token_ids(ids, self.embedding.num_embeddings, "HierarchicalAttentionNetwork ids")
         word_counts = np.asarray(word_counts, dtype=np.int64)
         sentence_counts = np.asarray(sentence_counts, dtype=np.int64)
         if ids.ndim != 3 or word_counts.shape != ids.shape[:2] or sentence_counts.shape != ids.shape[:1]:

@@ -49,12 +49,7 @@ def _seq2seq(args: argparse.Namespace) -> int:
                               title=f"{args.attention} attention")
         print(f"attention heatmap written to {path}")
     if args.save:
-        from rosenblatt.train import save_checkpoint
-
-        save_checkpoint(args.save, model, epoch=args.epochs, extra={
-            "source_vocab": source_vocab.itos, "target_vocab": target_vocab.itos,
-            "embedding_dim": args.embedding_dim, "hidden_size": args.hidden,
-            "attention": attention, "cell": args.cell})
+        model.save(args.save, epoch=args.epochs)  # Seq2Seq.load(path) rebuilds it
     report(args, model=f"seq2seq-{args.attention}", dataset="dates", epochs=args.epochs,
            test=test_scores, seconds=time.perf_counter() - start)
     return 0
@@ -91,11 +86,7 @@ def _charlm(args: argparse.Namespace) -> int:
         plot_curves(args.plot, {"training loss": history}, xlabel="step", ylabel="cross-entropy",
                     title="character LSTM")
     if args.save:
-        from rosenblatt.train import save_checkpoint
-
-        save_checkpoint(args.save, model, epoch=args.epochs, extra={
-            "vocab": vocab.itos, "embedding_dim": args.embedding_dim, "hidden_size": args.hidden,
-            "num_layers": args.layers})
+        model.save(args.save, epoch=args.epochs)  # CharLM.load(path) rebuilds it
     report(args, model="charlm", dataset="pydoc", epochs=args.epochs,
            test={"perplexity": round(perplexity, 4), "unigram_perplexity": round(baseline, 4)},
            seconds=time.perf_counter() - start)

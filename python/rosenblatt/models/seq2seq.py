@@ -33,7 +33,9 @@ import numpy as np
 from rosenblatt import functional as F
 from rosenblatt import nn
 from rosenblatt.autograd import no_grad
+from rosenblatt.functional.embedding import token_ids
 from rosenblatt.models.attention import SCORES, Attention
+from rosenblatt.models.saving import SavableModel
 from rosenblatt.tensor import Tensor
 from rosenblatt.text.beam_search import beam_search, greedy_search
 from rosenblatt.text.vocab import Vocab
@@ -41,7 +43,7 @@ from rosenblatt.text.vocab import Vocab
 CELLS = ("gru", "lstm")
 
 
-class Seq2Seq(nn.Module):
+class Seq2Seq(SavableModel, nn.Module):
     """A recurrent encoder-decoder with attention over ``source_vocab`` -> ``target_vocab`` texts.
 
     Parameters
@@ -49,10 +51,13 @@ class Seq2Seq(nn.Module):
     source_vocab, target_vocab : rosenblatt.text.Vocab
         The target vocabulary needs ``<bos>`` and ``<eos>`` (``bos_eos=True``).
     embedding_dim, hidden_size : int
-        Token embedding size; decoder state size (each encoder direction has
-        ``hidden_size`` units too).
+        Token embedding size; units of each encoder direction and of the
+        decoder state (twice as many for dot attention, whose scores s^T h
+        need the decoder state and the keys to have the same size).
     attention : {"additive", "dot", "general"} or None
     cell : {"gru", "lstm"}
+
+    ``save(path)`` writes weights and these arguments; ``Seq2Seq.load(path)`` rebuilds the model.
     """
 
     def __init__(self, source_vocab: Vocab, target_vocab: Vocab, *, embedding_dim: int = 32,
@@ -68,22 +73,23 @@ class Seq2Seq(nn.Module):
         for name, value in (("embedding_dim", embedding_dim), ("hidden_size", hidden_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
+        self.config = {"source_vocab": source_vocab, "target_vocab": target_vocab,
+                       "embedding_dim": embedding_dim, "hidden_size": hidden_size,
+                       "attention": attention, "cell": cell, "attention_size": attention_size}
         self.source_vocab, self.target_vocab = source_vocab, target_vocab
         self.attention_kind, self.cell_kind, self.hidden_size = attention, cell, hidden_size
         H, E = hidden_size, embedding_dim
         recurrent = nn.GRU if cell == "gru" else nn.LSTM
         self.source_embedding = nn.Embedding(len(source_vocab), E, padding_idx=source_vocab.pad_id)
         self.encoder = recurrent(E, H, batch_first=True, bidirectional=True)
-        self.bridge = nn.Linear(2 * H, H)
+        # dot attention scores s^T h without parameters, so the decoder state has the keys' size 2H
+        D = 2 * H if attention == "dot" else H
+        self.bridge = nn.Linear(2 * H, D)
         self.target_embedding = nn.Embedding(len(target_vocab), E, padding_idx=target_vocab.pad_id)
-        self.decoder = (nn.GRUCell if cell == "gru" else nn.LSTMCell)(E + 2 * H, H)
+        self.decoder = (nn.GRUCell if cell == "gru" else nn.LSTMCell)(E + 2 * H, D)
         if attention is not None:
-            # dot attention compares s (H) with h (2H): the query is the state seen by both directions
-            self.attention = Attention(2 * H if attention == "dot" else H, 2 * H, attention,
-                                       attention_size=attention_size)
-            if attention == "dot":
-                self.query_projection = nn.Linear(H, 2 * H, bias=False)
-        self.output = nn.Linear(H + 2 * H, len(target_vocab))
+            self.attention = Attention(D, 2 * H, attention, attention_size=attention_size)
+        self.output = nn.Linear(D + 2 * H, len(target_vocab))
 
     # -- encoding ---------------------------------------------------------------------
     def encode(self, source_ids, lengths) -> tuple:
@@ -91,8 +97,7 @@ class Seq2Seq(nn.Module):
 
         memory = (keys (B, S, 2H), prepared keys or None, mask (B, S) bool, summary (B, 2H)).
         """
-        source_ids = np.asarray(source_ids, dtype=np.int64)
-        lengths = np.asarray(lengths, dtype=np.int64)
+        source_ids = token_ids(source_ids, len(self.source_vocab), "Seq2Seq source_ids")
         if source_ids.ndim != 2:
             raise ValueError(f"source_ids must be a (batch, length) array, got shape {source_ids.shape}")
         keys, final = self.encoder(self.source_embedding(source_ids), lengths=lengths)
@@ -100,7 +105,7 @@ class Seq2Seq(nn.Module):
         summary = F.cat([h_n[0], h_n[1]], 1)                              # (B, 2H)
         s0 = F.tanh(self.bridge(summary))
         state = (s0, Tensor(np.zeros_like(s0.data))) if self.cell_kind == "lstm" else s0
-        mask = np.arange(source_ids.shape[1])[None, :] < lengths[:, None]
+        mask = np.arange(source_ids.shape[1])[None, :] < np.asarray(lengths)[:, None]
         prepared = self.attention.prepare(keys) if self.attention_kind else None
         return state, (keys, prepared, mask, summary)
 
@@ -113,11 +118,8 @@ class Seq2Seq(nn.Module):
         if self.attention_kind is None:
             context, weights = summary, None
         else:
-            query = self._hidden(state)
-            if self.attention_kind == "dot":
-                query = self.query_projection(query)
-            context, weights = self.attention(query, keys, mask, prepared)
-        embedded = self.target_embedding(np.asarray(tokens, dtype=np.int64))
+            context, weights = self.attention(self._hidden(state), keys, mask, prepared)
+        embedded = self.target_embedding(token_ids(tokens, len(self.target_vocab), "Seq2Seq tokens"))
         state = self.decoder(F.cat([embedded, context], 1), state)
         logits = self.output(F.cat([self._hidden(state), context], 1))
         return logits, state, weights
@@ -125,7 +127,10 @@ class Seq2Seq(nn.Module):
     # -- teacher forcing --------------------------------------------------------------
     def forward(self, source_ids, source_lengths, decoder_inputs) -> Tensor:
         """Logits (B, T, V) for the decoder inputs (B, T) (``<bos> y_1 .. y_{T-1}``)."""
-        decoder_inputs = np.asarray(decoder_inputs, dtype=np.int64)
+        decoder_inputs = token_ids(decoder_inputs, len(self.target_vocab), "Seq2Seq decoder_inputs")
+        if decoder_inputs.ndim != 2:
+            raise ValueError(f"decoder_inputs must be a (batch, length) array, got shape "
+                             f"{decoder_inputs.shape}")
         state, memory = self.encode(source_ids, source_lengths)
         steps = []
         for t in range(decoder_inputs.shape[1]):

@@ -10,10 +10,20 @@
 from rosenblatt.text.beam_search import Hypotheses, beam_search, greedy_search, select_state
 
 from rosenblatt.text.sampling import sample, sampling_probabilities, top_k_filter, top_p_filter
-from rosenblatt.text.vocab import BOS, EOS, PAD, UNK, CharVocab, Vocab, WordVocab, pad_sequences
+from rosenblatt.text.vocab import (
+    BOS,
+    EOS,
+    PAD,
+    UNK,
+    CharVocab,
+    Vocab,
+    WordVocab,
+    pad_sequences,
+    vocab_from_dict,
+)
 
 __all__ = [
     "BOS", "EOS", "PAD", "UNK", "CharVocab", "Hypotheses", "Vocab", "WordVocab", "beam_search",
     "greedy_search", "pad_sequences", "sample", "sampling_probabilities", "select_state",
-    "top_k_filter", "top_p_filter",
+    "top_k_filter", "top_p_filter", "vocab_from_dict",
 ]

@@ -151,6 +151,13 @@ class Vocab:
         """:meth:`decode` of each row of a (N, T) id array."""
         return [self.decode(row, **options) for row in np.asarray(ids)]
 
+    def to_dict(self) -> dict:
+        """A JSON-serializable description (class and tokens), for checkpoints; see :func:`vocab_from_dict`."""
+        return {"class": type(self).__name__, "tokens": list(self.itos), **self._options()}
+
+    def _options(self) -> dict:
+        return {}
+
     def _required(self, token_id: int | None, name: str) -> int:
         if token_id is None:
             raise ValueError(f"this vocabulary has no {name} token (build it with bos_eos=True)")
@@ -186,3 +193,19 @@ class WordVocab(Vocab):
 
     def __eq__(self, other) -> bool:
         return super().__eq__(other) and self.lower == other.lower
+
+    def _options(self) -> dict:
+        return {"lower": self.lower}
+
+
+VOCABULARIES = {"CharVocab": CharVocab, "WordVocab": WordVocab}
+
+
+def vocab_from_dict(description: dict) -> Vocab:
+    """The vocabulary :meth:`Vocab.to_dict` described."""
+    if not isinstance(description, dict) or description.get("class") not in VOCABULARIES \
+            or not isinstance(description.get("tokens"), list):
+        raise ValueError(f"not a vocabulary description: expected a dict with 'class' in "
+                         f"{sorted(VOCABULARIES)} and a 'tokens' list")
+    options = {k: v for k, v in description.items() if k not in ("class", "tokens")}
+    return VOCABULARIES[description["class"]](description["tokens"], **options)
