@@ -6,7 +6,13 @@ import pytest
 import rosenblatt as rb
 from rosenblatt.data import date_translation_split
 from rosenblatt.models.attention import Attention
-from rosenblatt.models.seq2seq import Seq2Seq, exact_match, fit_seq2seq, plot_attention
+from rosenblatt.models.seq2seq import (
+    Seq2Seq,
+    exact_match,
+    fit_seq2seq,
+    length_bucketed_batches,
+    plot_attention,
+)
 from rosenblatt.tensor import Tensor
 from rosenblatt.text import CharVocab
 
@@ -147,6 +153,12 @@ def test_bad_input():
         model.encode(np.full((1, 3), 99), [3])
     with pytest.raises(IndexError, match="out of range"):
         model(np.ones((1, 3), np.int64), [3], np.full((1, 2), 99))
+    with pytest.raises(ValueError, match="non-empty sequence of texts"):
+        model.translate([])
+    with pytest.raises(ValueError, match="non-empty sequence of texts"):
+        model.translate("abc")
+    with pytest.raises(ValueError, match="epochs and batch_size"):
+        fit_seq2seq(model, [("abc", "123")], epochs=0)
     with pytest.raises(ValueError, match="pairs must not be empty"):
         exact_match(model, [])
     with pytest.raises(ValueError, match="weights must have shape"):
@@ -156,3 +168,17 @@ def test_bad_input():
         attention(Tensor(np.zeros((2, 3), np.float32)), Tensor(np.zeros((2, 5, 4), np.float32)))
     with pytest.raises(ValueError, match="keys must have shape"):
         attention(Tensor(np.zeros((2, 4), np.float32)), Tensor(np.zeros((2, 5, 3), np.float32)))
+
+
+def test_length_bucketed_batches_cover_each_item_once_with_similar_lengths():
+    rb.manual_seed(0)
+    lengths = np.random.default_rng(0).integers(5, 30, size=1000)
+    batches = length_bucketed_batches(lengths, 32, pool=8)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(1000))
+    assert max(len(b) for b in batches) == 32
+    spread = np.mean([np.ptp(lengths[b]) for b in batches])
+    random_spread = np.mean([np.ptp(lengths[i:i + 32]) for i in range(0, 1000, 32)])
+    assert spread < 0.5 * random_spread
+    rb.manual_seed(0)
+    assert all((a == b).all() for a, b in zip(batches, length_bucketed_batches(lengths, 32, pool=8)))

@@ -163,6 +163,8 @@ class Seq2Seq(SavableModel, nn.Module):
     def decode(self, sources: Sequence[str], *, beam_width: int = 1, max_length: int = 32,
                alpha: float = 0.7):
         """The :class:`~rosenblatt.text.beam_search.Hypotheses` of ``sources``."""
+        if isinstance(sources, str) or len(sources) == 0:
+            raise ValueError("sources must be a non-empty sequence of texts")
         was_training = self.training
         self.eval()
         try:
