@@ -4,7 +4,7 @@
 //   cols (K x L)   cols[(c, i, j), (oh, ow)] = x[n, g Cg + c, oh sh + i dh - pt, ow sw + j dw - pl]
 //   forward        Y[n, g] (Og x L)  = W[g] (Og x K) . cols            (C preset to the bias rows)
 //   input grad     dcols (K x L)     = W[g]^T . dY[n, g],  dx[n, g] = col2im(dcols)
-//   weight grad    dW[g] (Og x K)   += dY[n, g] . cols^T,  db[o] += sum_l dY[n, o, l]
+//   weight grad    dW[g]^T (K x Og) += cols . dY[n, g]^T,  db[o] += sum_l dY[n, o, l]
 //
 // A pointwise convolution (1 x 1, stride 1, no padding) has cols = x[n, g]
 // itself, so it skips im2col/col2im and multiplies in place.
@@ -78,9 +78,76 @@ void for_each_window_row(const Conv2dShape& s, int64_t cg, Row row, Gap gap) {
       }
 }
 
+// Stride 1 with Wo == W ("same" width): row r = (c, i, j) of cols is plane c
+// shifted by (i dh - pt) rows and (j dw - pl) columns, i.e. for the flat index
+// t = oh W + ow, cols[r, t] = plane[t + shift] with shift = (i dh - pt) W + (j dw - pl),
+// valid for output rows [oh0, oh1) and, within a row, for columns `span`.
+// f(row r, plane c, shift, c0, c1, oh0, oh1, span) gets [c0, c1): the t range
+// of rows [oh0, oh1) whose t + shift stays inside the plane (entries there in
+// columns outside `span` wrapped into a neighbouring image row). Returns
+// false (calling nothing) for other geometries.
+template <class F>
+bool for_each_shifted_row(const Conv2dShape& s, const Sizes& z, F f) {
+  if (s.stride_h != 1 || s.stride_w != 1 || s.out_w != s.in_w) return false;
+  const int64_t w = s.in_w;
+  for (int64_t c = 0; c < z.cg; ++c)
+    for (int64_t i = 0; i < s.kernel_h; ++i)
+      for (int64_t j = 0; j < s.kernel_w; ++j) {
+        const int64_t r = (c * s.kernel_h + i) * s.kernel_w + j;
+        const int64_t di = i * s.dilation_h - s.pad_top, off = j * s.dilation_w - s.pad_left;
+        const int64_t oh0 = min64(s.out_h, max64(0, -di));
+        const int64_t oh1 = max64(oh0, min64(s.out_h, s.in_h - di));
+        const int64_t shift = di * w + off;
+        const int64_t c0 = min64(oh1 * w, max64(oh0 * w, -shift));
+        const int64_t c1 = max64(c0, min64(oh1 * w, z.plane - shift));
+        f(r, c, shift, c0, c1, oh0, oh1, valid_columns(s, off));
+      }
+  return true;
+}
+
+// Zeroes the columns outside `span` of output rows [oh0, oh1) of one cols row.
+// Column by column (a few, each strided by w): row by row, the compiler turns
+// each one- or two-element run into a memset call, which cost more than the copy.
+template <class T>
+void zero_side_columns(T* row, int64_t w, int64_t oh0, int64_t oh1, Span span) {
+  auto zero_column = [&](int64_t ow) {
+    for (int64_t oh = oh0; oh < oh1; ++oh) row[oh * w + ow] = T(0);
+  };
+  for (int64_t ow = 0; ow < span.lo; ++ow) zero_column(ow);
+  for (int64_t ow = span.hi; ow < w; ++ow) zero_column(ow);
+}
+
+// im2col for the shifted-plane geometry: one block copy per row, then zeros.
+template <class T>
+bool im2col_shifted_planes(const Conv2dShape& s, const Sizes& z, const T* x, T* cols) {
+  return for_each_shifted_row(s, z, [&](int64_t r, int64_t c, int64_t shift, int64_t c0,
+                                        int64_t c1, int64_t oh0, int64_t oh1, Span span) {
+    T* row = cols + r * z.l;
+    std::memset(row, 0, c0 * sizeof(T));
+    if (c1 > c0) std::memcpy(row + c0, x + c * z.plane + c0 + shift, (c1 - c0) * sizeof(T));
+    std::memset(row + c1, 0, (z.l - c1) * sizeof(T));
+    zero_side_columns(row, s.in_w, oh0, oh1, span);
+  });
+}
+
+// col2im for the shifted-plane geometry: the wrapped entries of each row are
+// zeroed first (cols is scratch), then the row adds to the plane in one pass.
+template <class T>
+bool col2im_shifted_planes(const Conv2dShape& s, const Sizes& z, T* cols, T* dx) {
+  return for_each_shifted_row(s, z, [&](int64_t r, int64_t c, int64_t shift, int64_t c0,
+                                        int64_t c1, int64_t oh0, int64_t oh1, Span span) {
+    T* row = cols + r * z.l;
+    zero_side_columns(row, s.in_w, oh0, oh1, span);
+    T* plane = dx + c * z.plane;
+#pragma omp simd
+    for (int64_t t = c0; t < c1; ++t) plane[t + shift] += row[t];
+  });
+}
+
 // cols (K x L) of one image and group; x points at its Cg planes.
 template <class T>
 void im2col(const Conv2dShape& s, const Sizes& z, const T* x, T* cols) {
+  if (im2col_shifted_planes(s, z, x, cols)) return;
   const int64_t sw = s.stride_w, wo = s.out_w;
   for_each_window_row(
       s, z.cg,
@@ -97,17 +164,24 @@ void im2col(const Conv2dShape& s, const Sizes& z, const T* x, T* cols) {
       [&](int64_t r, int64_t oh) { std::memset(cols + r * z.l + oh * wo, 0, wo * sizeof(T)); });
 }
 
-// dx (Cg planes) = the sum of every column entry into the pixel it was read from.
+// dx (Cg planes) = the sum of every column entry into the pixel it was read
+// from. cols is scratch: entries that map outside the image may be zeroed.
 template <class T>
-void col2im(const Conv2dShape& s, const Sizes& z, const T* cols, T* dx) {
+void col2im(const Conv2dShape& s, const Sizes& z, T* cols, T* dx) {
   std::memset(dx, 0, z.cg * z.plane * sizeof(T));
+  if (col2im_shifted_planes(s, z, cols, dx)) return;
   const int64_t sw = s.stride_w, wo = s.out_w;
   for_each_window_row(
       s, z.cg,
       [&](int64_t r, int64_t oh, int64_t base, Span span) {
         const T* in = cols + r * z.l + oh * wo;
         T* dst = dx + base;
-        for (int64_t ow = span.lo; ow < span.hi; ++ow) dst[ow * sw] += in[ow];
+        if (sw == 1) {
+#pragma omp simd
+          for (int64_t ow = span.lo; ow < span.hi; ++ow) dst[ow] += in[ow];
+        } else {
+          for (int64_t ow = span.lo; ow < span.hi; ++ow) dst[ow * sw] += in[ow];
+        }
       },
       [](int64_t, int64_t) {});
 }
@@ -185,7 +259,9 @@ void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweigh
   const bool pointwise = is_pointwise(s);
   const int64_t weight_size = s.out_channels * z.k;
   const int64_t threads = s.batch * s.groups >= kernel_threads() ? kernel_threads() : 1;
-  // Per-thread accumulators: dW (O x K) then db (O).
+  // Per-thread accumulators: dW^T per group (G blocks of K x Og), then db (O).
+  // dW^T = cols . dY^T keeps the long Og side as GEMM columns, which runs
+  // faster than dY . cols^T when K is short (a first layer's K = 27).
   const int64_t slot = weight_size + s.out_channels;
   Buffer<T> sums(threads * slot, /*zero=*/true);
   for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
@@ -194,26 +270,32 @@ void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweigh
     const T* dyg = dy + (n * s.out_channels + g * z.og) * z.l;
     const T* xg = x + (n * s.in_channels + g * z.cg) * z.plane;
     if (!pointwise) im2col(s, z, xg, cols);
-    T* dw = sums.get() + thread * slot;
-    // cols^T (L x K): element (l, k) at cols[k L + l]
-    multiply<T>(z.og, z.k, z.l, dyg, z.l, 1, pointwise ? xg : cols, 1, z.l,
-                dw + g * z.og * z.k, z.k, T(1));
+    T* dwt = sums.get() + thread * slot;
+    // dY^T (L x Og): element (l, o) at dyg[o L + l]
+    multiply<T>(z.k, z.og, z.l, pointwise ? xg : cols, z.l, 1, dyg, 1, z.l,
+                dwt + g * z.k * z.og, z.og, T(1));
     if (dbias != nullptr) {
-      T* db = dw + weight_size + g * z.og;
+      T* db = dwt + weight_size + g * z.og;
       for (int64_t o = 0; o < z.og; ++o) {
+        const T* row = dyg + o * z.l;
         T total = 0;
-        for (int64_t l = 0; l < z.l; ++l) total += dyg[o * z.l + l];
+#pragma omp simd reduction(+ : total)
+        for (int64_t l = 0; l < z.l; ++l) total += row[l];
         db[o] += total;
       }
     }
   });
-  // Sum the per-thread slots into dW and db.
+  // Sum the per-thread slots into dW (transposing each group's block back) and db.
   parallel_for(0, slot, 4096, [&](int64_t lo, int64_t hi) {
     for (int64_t e = lo; e < hi; ++e) {
       T total = 0;
       for (int64_t t = 0; t < threads; ++t) total += sums.get()[t * slot + e];
-      if (e < weight_size) dweight[e] = total;
-      else if (dbias != nullptr) dbias[e - weight_size] = total;
+      if (e >= weight_size) {
+        if (dbias != nullptr) dbias[e - weight_size] = total;
+        continue;
+      }
+      const int64_t g = e / (z.k * z.og), k = e / z.og % z.k, o = e % z.og;
+      dweight[(g * z.og + o) * z.k + k] = total;
     }
   });
 }
