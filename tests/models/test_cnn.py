@@ -96,7 +96,7 @@ def test_lenet5_equals_the_same_torch_network():
     reference = tnn.Sequential()
     reference.add_module("features", tnn.Sequential(
         tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5),
-        tnn.ReLU(), tnn.MaxPool2d(2)))
+        tnn.ReLU(), tnn.MaxPool2d(2)))  # conv-ReLU-pool: the same function as our conv-pool-ReLU
     reference.add_module("classifier", tnn.Sequential(
         tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(),
         tnn.Linear(84, 10)))

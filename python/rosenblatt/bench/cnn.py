@@ -1,7 +1,8 @@
 """Benchmark of a whole convolutional training step: LeNet-5 on a batch of 64 MNIST-sized images.
 
 The step: :class:`rosenblatt.models.LeNet5` (28x28 input, conv 5x5 pad 2 -> 6,
-max pool, conv 5x5 -> 16, max pool, 400-120-84-10 with ReLU), cross-entropy,
+max pool, ReLU, conv 5x5 -> 16, max pool, ReLU, 400-120-84-10 with ReLU; PyTorch
+runs the same layers in the same order), cross-entropy,
 backward and one Adam update, in rosenblatt and in PyTorch (CPU, the same
 thread count), from the same initial weights and the same batch. NumPy has no
 autograd, so the baseline column is PyTorch. The issue's target: at most
@@ -59,8 +60,8 @@ def _rosenblatt_step(model):
 def _torch_step(torch, weights: dict):
     """The same network in PyTorch, loaded with ``weights`` (our state_dict as arrays)."""
     nn = torch.nn
-    features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+    features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.MaxPool2d(2), nn.ReLU(),
+                             nn.Conv2d(6, 16, 5), nn.MaxPool2d(2), nn.ReLU())
     classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),
                                nn.ReLU(), nn.Linear(84, CLASSES))
     model = nn.Sequential()

@@ -71,7 +71,8 @@ class ImageClassifier(nn.Module):
 class LeNet5(ImageClassifier):
     """LeNet-5 (LeCun et al., 1998) with ReLU and max pooling, its usual modern form.
 
-    ``features``: conv 5x5 -> 6 channels, pool 2, conv 5x5 -> 16 channels, pool 2;
+    ``features``: conv 5x5 -> 6 channels, max pool 2, ReLU, conv 5x5 -> 16 channels, max
+    pool 2, ReLU;
     ``classifier``: flatten, 120, 84, ``num_classes``. The first convolution
     pads by 2 unless the images are at least 32 pixels high (LeNet-5's own
     32x32 input, where no convolution pads), so 28x28 MNIST gives the classic
@@ -93,9 +94,11 @@ class LeNet5(ImageClassifier):
         size2 = [(s + 2 * pad2 - 4) // 2 for s in size1]
         if min(size2) < 1:
             raise ValueError(f"LeNet5: images of size {self.image_size} are too small")
+        # ReLU after the pooling: max and ReLU commute (ReLU is monotonic), and ReLU then
+        # runs on a quarter of the values. Parameter names are those of conv-ReLU-pool.
         self.features = nn.Sequential(
-            nn.Conv2d(self.in_channels, 6, 5, padding=pad1, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(6, 16, 5, padding=pad2, dtype=dtype), nn.ReLU(), nn.MaxPool2d(2))
+            nn.Conv2d(self.in_channels, 6, 5, padding=pad1, dtype=dtype), nn.MaxPool2d(2), nn.ReLU(),
+            nn.Conv2d(6, 16, 5, padding=pad2, dtype=dtype), nn.MaxPool2d(2), nn.ReLU())
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Linear(16 * size2[0] * size2[1], 120, dtype=dtype), nn.ReLU(),
             nn.Linear(120, 84, dtype=dtype), nn.ReLU(), nn.Linear(84, self.num_classes, dtype=dtype))
