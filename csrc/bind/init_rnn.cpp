@@ -219,13 +219,15 @@ void run_backward(const Checked& c, const py::array& saved, const py::object& do
                               dbhp, dwcp));
 }
 
-// Returns (dx, dh0, dc0 or None, dw_ih, dw_hh, db_ih or None, db_hh or None, dw_ch or None).
+// Returns (dx or None (input_grad false), dh0, dc0 or None, dw_ih, dw_hh, db_ih or None,
+// db_hh or None, dw_ch or None).
 py::tuple rnn_backward_binding(py::object mode, py::object x, py::object saved_obj,
                                py::object dout_obj, py::object dh_n_obj, py::object dc_n_obj,
                                py::object w_ih, py::object w_hh, py::object b_ih,
                                py::object b_hh, py::object w_ch, py::object lengths,
-                               py::object reverse, py::object leak) {
+                               py::object reverse, py::object leak, py::object input_grad) {
   const Checked c = check_problem(mode, x, w_ih, w_hh, b_ih, b_hh, w_ch, lengths, reverse, leak);
+  const bool want_dx = flag(input_grad, "input_grad");
   const int64_t T_ = c.steps, B = c.batch, H = c.hidden, I = c.input_size;
   const int64_t GH = c.gates * H;
   const bool lstm = c.mode == RnnMode::lstm;
@@ -235,7 +237,7 @@ py::tuple rnn_backward_binding(py::object mode, py::object x, py::object saved_o
   const py::object dh_n = optional_array(dh_n_obj, "dh_n", c.x, {B, H});
   RB_CHECK(lstm || dc_n_obj.is_none(), "dc_n is for the LSTM only");
   const py::object dc_n = optional_array(dc_n_obj, "dc_n", c.x, {B, H});
-  py::object dx = new_like(c.x, {T_, B, I});
+  py::object dx = want_dx ? py::object(new_like(c.x, {T_, B, I})) : py::object(py::none());
   py::object dh0 = new_like(c.x, {B, H});
   py::object dc0 = lstm ? py::object(new_like(c.x, {B, H})) : py::object(py::none());
   py::object dw_ih = new_like(c.x, {GH, I});
@@ -264,7 +266,7 @@ void init_rnn(py::module_& m) {
   m.def("rnn_backward", &rnn_backward_binding, py::arg("mode"), py::arg("x"), py::arg("saved"),
         py::arg("dout"), py::arg("dh_n"), py::arg("dc_n"), py::arg("w_ih"), py::arg("w_hh"),
         py::arg("b_ih"), py::arg("b_hh"), py::arg("w_ch"), py::arg("lengths"),
-        py::arg("reverse"), py::arg("leak"),
+        py::arg("reverse"), py::arg("leak"), py::arg("input_grad"),
         "(dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_ch): backpropagation through time "
         "(see rosenblatt.kernels.rnn_backward).");
 }

@@ -14,16 +14,26 @@
 //
 // Forward:  XP = X W_ih^T + bias for all T*B rows in ONE GEMM (written straight
 //           into the saved buffer, with b_hh folded into the bias wherever it
-//           is not multiplied by r), then per step one GEMM R = h W_hh^T and one
-//           fused gate pass that overwrites XP's row with the activations the
-//           backward pass needs.
+//           is not multiplied by r), then per step the recurrent GEMM
+//           R = h W_hh^T and one fused gate pass that overwrites XP's row with
+//           the activations the backward pass needs.
 // Backward: per step (in reverse) one fused gate pass giving dA (d pre-
 //           activations of the input side) and dR (of the recurrent side;
-//           equal to dA except GRU's n gate, where dR_n = dA_n * r), then one
+//           equal to dA except GRU's n gate, where dR_n = dA_n * r), then the
 //           GEMM dh = dh_direct + dR W_hh. After the loop, over all steps at
 //           once: dX = dA W_ih, dW_ih = dA^T X, dW_hh = dR^T H_prev (one GEMM
 //           each), db_ih = colsum dA, db_hh = colsum dR.
 // Padded rows get dA = dR = 0, so the all-step products add nothing for them.
+//
+// Threads: the per-step work is small (B = 32 rows) and latency-bound, so the
+// time loop runs inside ONE parallel region, each thread owning a slice of
+// hidden units [j0, j1) (of every gate). Forward, a thread computes the
+// columns of R for its units (its rows of W_hh, one GEMM per gate) and the
+// gate pass of its units, writing the next state into the other of two
+// state buffers; one barrier per step makes the whole next state visible.
+// Backward, the gate pass of its units needs only its own columns of dh and
+// dc; a barrier, then its columns of dh += dR W_hh (all of dR_t). Each GEMM
+// inside the region runs on its calling thread.
 #include "cpu/rnn.h"
 
 #include <cmath>
@@ -38,8 +48,10 @@
 namespace rb::cpu::RB_ISA {
 namespace {
 
-// Rows of a gate pass handed to one thread at least (each row is G*H work).
-constexpr int64_t kMinGateWorkPerThread = 1 << 13;
+// Units per slice boundary (a whole number of SIMD vectors), and the least
+// work (B * G * H multiply-adds per step) worth a second thread.
+constexpr int64_t kUnitAlign = 16;
+constexpr int64_t kMinStepWorkPerThread = 1 << 16;
 
 template <class T>
 inline T relu(T v) { return v > T(0) ? v : T(0); }
@@ -49,7 +61,7 @@ bool live(const RnnProblem<T>& p, int64_t t, int64_t b) {
   return p.lengths == nullptr || t < p.lengths[b];
 }
 
-// C (m x n, ldc) = op(A) op(B) (+ C when accumulate), through our GEMM.
+// C (m x n, ldc) = op(A) op(B) (+ C when accumulate) (+ bias), through our GEMM.
 template <class T>
 void product(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t a_cs,
              const T* b, int64_t b_rs, int64_t b_cs, T* c, int64_t ldc, bool accumulate,
@@ -64,129 +76,168 @@ void product(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t 
   gemm<T>(g);
 }
 
-// f(b) for b < rows, the rows split over the threads.
-template <class F>
-void parallel_rows(int64_t rows, int64_t work_per_row, const F& f) {
-  const int64_t grain = 1 + kMinGateWorkPerThread / (work_per_row > 0 ? work_per_row : 1);
-  parallel_for(0, rows, grain, [&](int64_t lo, int64_t hi) {
-    for (int64_t b = lo; b < hi; ++b) f(b);
-  });
+// Threads for the time loop: each owns >= kUnitAlign units and enough work.
+template <class T>
+int64_t loop_threads(const RnnProblem<T>& p) {
+  const int64_t work = p.batch * rnn_gates(p.mode) * p.hidden * p.hidden;
+  int64_t team = kernel_threads();
+  const int64_t by_units = (p.hidden + kUnitAlign - 1) / kUnitAlign;
+  const int64_t by_work = 1 + work / kMinStepWorkPerThread;
+  if (team > by_units) team = by_units;
+  if (team > by_work) team = by_work;
+  return team < 1 ? 1 : team;
 }
 
-// ---- forward gate passes: one sequence b of step t -------------------------------------
-// s: the saved row (XP on entry), rec: h W_hh^T (G*H), h / c: the state, updated
-// in place when the step is live; y: the output row.
+// f(j0, j1) on `team` threads, thread i owning units [j0, j1) of [0, H) (a
+// barrier inside f synchronizes the team; with one thread it is a no-op).
+template <class F>
+void run_team(int64_t team, int64_t H, const F& f) {
+  auto slice = [&](int64_t i, int64_t n) {
+    const int64_t blocks = (H + kUnitAlign - 1) / kUnitAlign;
+    const int64_t j0 = blocks * i / n * kUnitAlign, j1 = blocks * (i + 1) / n * kUnitAlign;
+    f(j0 < H ? j0 : H, j1 < H ? j1 : H);
+  };
+  if (team <= 1) return slice(0, 1);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast<int>(team))
+  slice(omp_get_thread_num(), omp_get_num_threads());
+#else
+  slice(0, 1);
+#endif
+}
+
+inline void team_barrier() {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
 
 template <class T>
-void lstm_forward_row(const RnnProblem<T>& p, T* s, const T* rec, T* h, T* c, T* y,
-                      bool is_live) {
+void copy_units(T* dst, const T* src, int64_t j0, int64_t j1) {
+  std::memcpy(dst + j0, src + j0, (j1 - j0) * sizeof(T));
+}
+
+template <class T>
+void zero_units(T* dst, int64_t j0, int64_t j1) {
+  std::memset(dst + j0, 0, (j1 - j0) * sizeof(T));
+}
+
+// ---- forward gate passes: units [j0, j1) of sequence b at one step ----------------------
+// s: the saved row (XP on entry), rec: h W_hh^T (G*H), h: the state entering
+// the step, h_next: the state leaving it, c: the LSTM cell (updated in place),
+// y: the output row.
+
+template <class T, bool Peephole>
+void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next,
+                        T* c, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* cn_s = s + 4 * H;
-  T* c_s = s + 5 * H;
-  T* h_s = s + 6 * H;
-  std::memcpy(c_s, c, H * sizeof(T));
-  std::memcpy(h_s, h, H * sizeof(T));
+  copy_units(s + 5 * H, c, j0, j1);
+  copy_units(s + 6 * H, h, j0, j1);
   if (!is_live) {
-    std::memset(s, 0, 4 * H * sizeof(T));
-    std::memcpy(cn_s, c, H * sizeof(T));
-    std::memset(y, 0, H * sizeof(T));
+    for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
+    copy_units(cn_s, c, j0, j1);
+    copy_units(h_next, h, j0, j1);
+    zero_units(y, j0, j1);
     return;
   }
   const T* pc = p.w_ch;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T cj = c[j];
     T ai = s[j] + rec[j], af = s[H + j] + rec[H + j];
-    if (pc) ai += pc[j] * cj, af += pc[H + j] * cj;
+    if constexpr (Peephole) ai += pc[j] * cj, af += pc[H + j] * cj;
     const T i = sigmoid(ai), f = sigmoid(af);
     const T g = tanh_approx(s[2 * H + j] + rec[2 * H + j]);
     const T cn = f * cj + i * g;
     T ao = s[3 * H + j] + rec[3 * H + j];
-    if (pc) ao += pc[2 * H + j] * cn;
+    if constexpr (Peephole) ao += pc[2 * H + j] * cn;
     const T o = sigmoid(ao);
     const T hn = o * tanh_approx(cn);
     s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
     cn_s[j] = cn;
-    c[j] = cn, h[j] = hn, y[j] = hn;
+    c[j] = cn, h_next[j] = hn, y[j] = hn;
   }
 }
 
 template <class T>
-void gru_forward_row(const RnnProblem<T>& p, T* s, const T* rec, T* h, T* y, bool is_live) {
+void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next, T* y,
+                       bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* ghn_s = s + 3 * H;
-  T* h_s = s + 4 * H;
-  std::memcpy(h_s, h, H * sizeof(T));
+  copy_units(s + 4 * H, h, j0, j1);
   if (!is_live) {
-    std::memset(s, 0, 4 * H * sizeof(T));
-    std::memset(y, 0, H * sizeof(T));
+    for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
+    copy_units(h_next, h, j0, j1);
+    zero_units(y, j0, j1);
     return;
   }
   const T* b_hn = p.b_hh ? p.b_hh + 2 * H : nullptr;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T r = sigmoid(s[j] + rec[j]);
     const T z = sigmoid(s[H + j] + rec[H + j]);
     const T ghn = rec[2 * H + j] + (b_hn ? b_hn[j] : T(0));
     const T n = tanh_approx(s[2 * H + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
     s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
-    h[j] = hn, y[j] = hn;
+    h_next[j] = hn, y[j] = hn;
   }
 }
 
 template <class T>
-void rnn_forward_row(const RnnProblem<T>& p, T* s, const T* rec, T* h, T* y, bool is_live) {
+void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next, T* y,
+                       bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
-  std::memcpy(s + H, h, H * sizeof(T));
+  copy_units(s + H, h, j0, j1);
   if (!is_live) {
-    std::memset(s, 0, H * sizeof(T));
-    std::memset(y, 0, H * sizeof(T));
+    zero_units(s, j0, j1);
+    copy_units(h_next, h, j0, j1);
+    zero_units(y, j0, j1);
     return;
   }
   const T leak = p.leak, keep = T(1) - p.leak;
   const bool use_tanh = p.mode == RnnMode::rnn_tanh;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T pre = s[j] + rec[j];
     const T a = use_tanh ? tanh_approx(pre) : relu(pre);
     const T hn = leak * h[j] + keep * a;
     s[j] = a;
-    h[j] = hn, y[j] = hn;
+    h_next[j] = hn, y[j] = hn;
   }
 }
 
-// ---- backward gate passes: one sequence b of step t -----------------------------------
-// d_out: dL/dout row (or null); dh / dc: dL/d(state leaving the step) on entry,
-// on return dh holds the direct part of dL/d(state entering) (the W_hh part is
+// ---- backward gate passes: units [j0, j1) of sequence b at one step ---------------------
+// d_out: dL/dout row; dh / dc: dL/d(state leaving the step) on entry; on
+// return dh holds the direct part of dL/d(state entering) (the W_hh part is
 // added by the step's GEMM) and dc all of it; da / dr: the pre-activation
 // gradients of the input and recurrent sides (dr == da except for the GRU).
 
-template <class T>
-void lstm_backward_row(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* dc, T* da,
-                       bool is_live) {
+template <class T, bool Peephole>
+void lstm_backward_units(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* dc,
+                         T* da, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   if (!is_live) {
-    std::memset(da, 0, 4 * H * sizeof(T));
+    for (int64_t q = 0; q < 4; ++q) zero_units(da + q * H, j0, j1);
     return;
   }
   const T* cn_s = s + 4 * H;
   const T* c_s = s + 5 * H;
   const T* pc = p.w_ch;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j];
-    const T cn = cn_s[j];
-    const T d = dh[j] + (d_out ? d_out[j] : T(0));
-    const T tc = tanh_approx(cn);
+    const T d = dh[j] + d_out[j];
+    const T tc = tanh_approx(cn_s[j]);
     const T dpo = d * tc * o * (T(1) - o);
     T dcn = dc[j] + d * o * (T(1) - tc * tc);
-    if (pc) dcn += dpo * pc[2 * H + j];
+    if constexpr (Peephole) dcn += dpo * pc[2 * H + j];
     const T dpi = dcn * g * i * (T(1) - i);
     const T dpf = dcn * c_s[j] * f * (T(1) - f);
     const T dpg = dcn * i * (T(1) - g * g);
     T dc_prev = dcn * f;
-    if (pc) dc_prev += dpi * pc[j] + dpf * pc[H + j];
+    if constexpr (Peephole) dc_prev += dpi * pc[j] + dpf * pc[H + j];
     da[j] = dpi, da[H + j] = dpf, da[2 * H + j] = dpg, da[3 * H + j] = dpo;
     dc[j] = dc_prev;
     dh[j] = T(0);
@@ -194,20 +245,19 @@ void lstm_backward_row(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh
 }
 
 template <class T>
-void gru_backward_row(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* da, T* dr,
-                      bool is_live) {
+void gru_backward_units(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* da,
+                        T* dr, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   if (!is_live) {
-    std::memset(da, 0, 3 * H * sizeof(T));
-    std::memset(dr, 0, 3 * H * sizeof(T));
+    for (int64_t q = 0; q < 3; ++q) zero_units(da + q * H, j0, j1), zero_units(dr + q * H, j0, j1);
     return;
   }
   const T* ghn_s = s + 3 * H;
   const T* h_s = s + 4 * H;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T r = s[j], z = s[H + j], n = s[2 * H + j];
-    const T d = dh[j] + (d_out ? d_out[j] : T(0));
+    const T d = dh[j] + d_out[j];
     const T dpn = d * (T(1) - z) * (T(1) - n * n);
     const T dpr = dpn * ghn_s[j] * r * (T(1) - r);
     const T dpz = d * (h_s[j] - n) * z * (T(1) - z);
@@ -218,19 +268,18 @@ void gru_backward_row(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh,
 }
 
 template <class T>
-void rnn_backward_row(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* da,
-                      bool is_live) {
-  const int64_t H = p.hidden;
+void rnn_backward_units(const RnnProblem<T>& p, const T* s, const T* d_out, T* dh, T* da,
+                        bool is_live, int64_t j0, int64_t j1) {
   if (!is_live) {
-    std::memset(da, 0, H * sizeof(T));
+    zero_units(da, j0, j1);
     return;
   }
   const T leak = p.leak, keep = T(1) - p.leak;
   const bool use_tanh = p.mode == RnnMode::rnn_tanh;
 #pragma omp simd
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = j0; j < j1; ++j) {
     const T a = s[j];
-    const T d = dh[j] + (d_out ? d_out[j] : T(0));
+    const T d = dh[j] + d_out[j];
     const T deriv = use_tanh ? T(1) - a * a : (a > T(0) ? T(1) : T(0));
     da[j] = d * keep * deriv;
     dh[j] = d * leak;
@@ -250,6 +299,69 @@ void column_sums(const T* m, int64_t rows, int64_t n, int64_t ld, T* sums) {
   });
 }
 
+// The forward time loop on the units [j0, j1) of one thread.
+template <class T, bool Peephole>
+void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* rec, T* out, T* saved,
+                  int64_t j0, int64_t j1) {
+  const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
+  const int64_t gates = rnn_gates(p.mode), G = gates * H;
+  const int64_t S = rnn_saved_width(p.mode, H);
+  for (int64_t k = 0; k < T_; ++k) {
+    const int64_t t = p.reverse ? T_ - 1 - k : k;
+    const T* h = state[k % 2];
+    T* h_next = state[(k + 1) % 2];
+    if (j0 < j1) {
+      // R[:, q*H + j0 : q*H + j1] = h W_hh[q*H + j0 : q*H + j1, :]^T for each gate q
+      for (int64_t q = 0; q < gates; ++q)
+        product<T>(B, j1 - j0, H, h, H, 1, p.w_hh + (q * H + j0) * H, 1, H, rec + q * H + j0, G,
+                   false);
+      for (int64_t b = 0; b < B; ++b) {
+        T* s = saved + (t * B + b) * S;
+        const T* r = rec + b * G;
+        T* y = out + (t * B + b) * H;
+        const bool on = live(p, t, b);
+        if (p.mode == RnnMode::lstm)
+          lstm_forward_units<T, Peephole>(p, s, r, h + b * H, h_next + b * H, c + b * H, y, on,
+                                          j0, j1);
+        else if (p.mode == RnnMode::gru)
+          gru_forward_units(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
+        else
+          rnn_forward_units(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
+      }
+    }
+    team_barrier();  // the whole next state is written before any thread reads it
+  }
+}
+
+// The backward time loop on the units [j0, j1) of one thread.
+template <class T, bool Peephole>
+void backward_loop(const RnnProblem<T>& p, const T* saved, const T* dout, const T* zeros,
+                   T* dh, T* dc, T* da, T* dr, int64_t j0, int64_t j1) {
+  const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
+  const int64_t G = rnn_gates(p.mode) * H;
+  const int64_t S = rnn_saved_width(p.mode, H);
+  for (int64_t k = T_ - 1; k >= 0; --k) {
+    const int64_t t = p.reverse ? T_ - 1 - k : k;
+    for (int64_t b = 0; b < B && j0 < j1; ++b) {
+      const int64_t row = t * B + b;
+      const T* s = saved + row * S;
+      const T* d_out = dout ? dout + row * H : zeros;
+      const bool on = live(p, t, b);
+      if (p.mode == RnnMode::lstm)
+        lstm_backward_units<T, Peephole>(p, s, d_out, dh + b * H, dc + b * H, da + row * G, on,
+                                         j0, j1);
+      else if (p.mode == RnnMode::gru)
+        gru_backward_units(p, s, d_out, dh + b * H, da + row * G, dr + row * G, on, j0, j1);
+      else
+        rnn_backward_units(p, s, d_out, dh + b * H, da + row * G, on, j0, j1);
+    }
+    team_barrier();  // every unit's dR_t is written
+    // dh[:, j0:j1] += dR_t W_hh[:, j0:j1]  (padded rows have dR = 0: dh passes through)
+    if (j0 < j1)
+      product<T>(B, j1 - j0, G, dr + t * B * G, G, 1, p.w_hh + j0, H, 1, dh + j0, H, true);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -258,13 +370,12 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden, I = p.input_size;
   const int64_t G = rnn_gates(p.mode) * H;
   const int64_t S = rnn_saved_width(p.mode, H);
-  if (T_ == 0 || B == 0) {
-    if (B > 0) {
-      std::memcpy(h_n, h0, B * H * sizeof(T));
-      if (c_n) std::memcpy(c_n, c0, B * H * sizeof(T));
-    }
-    return;
+  const bool lstm = p.mode == RnnMode::lstm;
+  if (B > 0) {
+    std::memcpy(h_n, h0, B * H * sizeof(T));
+    if (lstm) std::memcpy(c_n, c0, B * H * sizeof(T));
   }
+  if (T_ == 0 || B == 0) return;
   // The bias of the input GEMM: b_ih plus b_hh wherever b_hh is added, not
   // multiplied (all of it, except the GRU's b_hn).
   Buffer<T> bias(G, true);
@@ -278,23 +389,19 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   product<T>(T_ * B, G, I, x, I, 1, p.w_ih, 1, I, saved, S, false,
              has_bias ? bias.get() : nullptr);
 
-  std::memcpy(h_n, h0, B * H * sizeof(T));
-  if (p.mode == RnnMode::lstm) std::memcpy(c_n, c0, B * H * sizeof(T));
   Buffer<T> rec(B * G);
-  for (int64_t k = 0; k < T_; ++k) {
-    const int64_t t = p.reverse ? T_ - 1 - k : k;
-    // R (B, G) = h W_hh^T
-    product<T>(B, G, H, h_n, H, 1, p.w_hh, 1, H, rec.get(), G, false);
-    parallel_rows(B, G, [&](int64_t b) {
-      T* s = saved + (t * B + b) * S;
-      const T* r = rec.get() + b * G;
-      T* y = out + (t * B + b) * H;
-      const bool on = live(p, t, b);
-      if (p.mode == RnnMode::lstm) lstm_forward_row(p, s, r, h_n + b * H, c_n + b * H, y, on);
-      else if (p.mode == RnnMode::gru) gru_forward_row(p, s, r, h_n + b * H, y, on);
-      else rnn_forward_row(p, s, r, h_n + b * H, y, on);
-    });
+  Buffer<T> other(B * H);
+  // The state alternates between h_n and `other`; start so that it ends in h_n.
+  T* state[2] = {h_n, other.get()};
+  if (T_ % 2 == 1) {
+    std::memcpy(other.get(), h0, B * H * sizeof(T));
+    state[0] = other.get(), state[1] = h_n;
   }
+  const bool peephole = p.w_ch != nullptr;
+  run_team(loop_threads(p), H, [&](int64_t j0, int64_t j1) {
+    if (peephole) forward_loop<T, true>(p, state, c_n, rec.get(), out, saved, j0, j1);
+    else forward_loop<T, false>(p, state, c_n, rec.get(), out, saved, j0, j1);
+  });
 }
 
 template <class T>
@@ -315,21 +422,15 @@ void rnn_backward(const RnnProblem<T>& p, const T* x, const T* saved, const T* d
   // differs, in its n gate).
   Buffer<T> da_buffer(T_ * B * G);
   Buffer<T> dr_buffer(gru ? T_ * B * G : 1);
+  Buffer<T> zeros(dout ? 1 : H, true);  // the output gradient when none is given
   T* da = da_buffer.get();
   T* dr = gru ? dr_buffer.get() : da;
-  for (int64_t k = T_ - 1; k >= 0; --k) {
-    const int64_t t = p.reverse ? T_ - 1 - k : k;
-    parallel_rows(B, G, [&](int64_t b) {
-      const int64_t row = t * B + b;
-      const T* s = saved + row * S;
-      const T* d_out = dout ? dout + row * H : nullptr;
-      const bool on = live(p, t, b);
-      if (lstm) lstm_backward_row(p, s, d_out, dh0 + b * H, dc0 + b * H, da + row * G, on);
-      else if (gru) gru_backward_row(p, s, d_out, dh0 + b * H, da + row * G, dr + row * G, on);
-      else rnn_backward_row(p, s, d_out, dh0 + b * H, da + row * G, on);
+  if (B > 0) {
+    const bool peephole = p.w_ch != nullptr;
+    run_team(loop_threads(p), H, [&](int64_t j0, int64_t j1) {
+      if (peephole) backward_loop<T, true>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, j0, j1);
+      else backward_loop<T, false>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, j0, j1);
     });
-    // dh (B, H) += dR_t W_hh   (padded rows have dR = 0: their dh passes through)
-    product<T>(B, H, G, dr + t * B * G, G, 1, p.w_hh, H, 1, dh0, H, true);
   }
   const int64_t rows = T_ * B;
   if (dx) product<T>(rows, I, G, da, G, 1, p.w_ih, I, 1, dx, I, false);

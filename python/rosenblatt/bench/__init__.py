@@ -14,7 +14,7 @@ import numpy as np
 from rosenblatt.bench.common import markdown_table, run_case, torch_or_none
 from rosenblatt.runtime import info
 
-FAMILIES = ("gemm", "softmax", "optim", "mlp", "distance", "classic", "attention", "cnn", "conv")
+FAMILIES = ("gemm", "softmax", "optim", "mlp", "distance", "classic", "attention", "cnn", "conv", "rnn")
 
 
 def machine_description() -> str:

@@ -194,7 +194,8 @@ class RNNSequence(Function):
         lstm = ctx.mode == "lstm"
         grads = kernels.rnn_backward(ctx.mode, x, saved, w_ih, w_hh, b_ih, b_hh, dout=g[:steps],
                                      dh_n=g[steps], dc_n=g[steps + 1] if lstm else None,
-                                     w_ch=w_ch, **ctx.options)
+                                     w_ch=w_ch, input_grad=ctx.needs_input_grad[0],
+                                     **ctx.options)
         return (grads.x, grads.h0, grads.c0, grads.w_ih, grads.w_hh, grads.b_ih, grads.b_hh,
                 grads.w_ch)
 

@@ -38,7 +38,7 @@ class RnnForward(NamedTuple):
 class RnnGradients(NamedTuple):
     """What :func:`rnn_backward` returns (None for what the layer does not have)."""
 
-    x: np.ndarray
+    x: np.ndarray | None
     h0: np.ndarray
     c0: np.ndarray | None
     w_ih: np.ndarray
@@ -106,7 +106,7 @@ def rnn_backward(mode: str, x: np.ndarray, saved: np.ndarray, w_ih: np.ndarray,
                  b_hh: np.ndarray | None = None, *, dout: np.ndarray | None = None,
                  dh_n: np.ndarray | None = None, dc_n: np.ndarray | None = None,
                  w_ch: np.ndarray | None = None, lengths=None, reverse: bool = False,
-                 leak: float = 0.0) -> RnnGradients:
+                 leak: float = 0.0, input_grad: bool = True) -> RnnGradients:
     """Backpropagation through time of :func:`rnn_forward`.
 
     ``x``, the weights and options are those of the forward call, ``saved``
@@ -114,8 +114,10 @@ def rnn_backward(mode: str, x: np.ndarray, saved: np.ndarray, w_ih: np.ndarray,
     gradients reaching the outputs and final states (None: zero). Returns
     the gradients of every input (:class:`RnnGradients`): the weight
     gradients summed over all steps and sequences, nothing from padded steps.
+    With ``input_grad=False`` the gradient of ``x`` is skipped (None), which
+    saves one GEMM when the input needs none.
     """
     return RnnGradients(*_C.rnn_backward(
         mode, _contiguous(x), saved, _contiguous(dout), _contiguous(dh_n), _contiguous(dc_n),
         _contiguous(w_ih), _contiguous(w_hh), _contiguous(b_ih), _contiguous(b_hh),
-        _contiguous(w_ch), _lengths(lengths), reverse, leak))
+        _contiguous(w_ch), _lengths(lengths), reverse, leak, input_grad))
