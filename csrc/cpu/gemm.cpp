@@ -279,7 +279,8 @@ void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0
       const int64_t kc = min64(K::kc, pr.k - pc);
       const T beta = pc == 0 ? pr.beta : T(1);
       const bool last = pc + kc == pr.k;
-      pack_b(kc, nc, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, bpack);
+      if (pr.b_packed == nullptr)
+        pack_b(kc, nc, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, bpack);
       for (int64_t ic = m0; ic < m1; ic += K::mc) {
         const int64_t mc = min64(K::mc, m1 - ic);
         pack_a(mc, kc, pr.a + ic * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, apack);
@@ -289,7 +290,9 @@ void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0
             const int64_t cols = min64(nr, nc - jr);
             T* c = pr.c + (ic + ir) * pr.ldc + jc + jr;
             const T* ap = apack + ir * kc;
-            const T* bp = bpack + jr * kc;
+            // Prepacked B (pack_b_slivers): sliver s holds all k rows, block pc at s k NR + pc NR.
+            const T* bp = pr.b_packed ? pr.b_packed + (jc + jr) / nr * (pr.k * nr) + pc * nr
+                                      : bpack + jr * kc;
             if (rows == mr && cols == nr) {
               micro_kernel<T, mr>(kc, ap, bp, c, pr.ldc, pr.alpha, beta);
             } else if (cols == nr) {  // a short sliver: only its rows
@@ -390,9 +393,32 @@ void batched_gemm(const GemmProblem<T>& pr, const BatchStrides& s) {
   }
 }
 
+// The prepacked layout: op(B) in slivers of NR columns (the last one padded
+// with zero columns), sliver s holding its k rows of NR values contiguously
+// at out + s k NR, so that its part for any k block [pc, pc + KC) is the
+// contiguous run pack_b would have produced for that block.
+template <class T>
+int64_t packed_b_size(int64_t k, int64_t n) {
+  constexpr int nr = Blocking<T>::nr;
+  return ceil_div(n, nr) * nr * k;
+}
+
+template <class T>
+void pack_b_slivers(int64_t k, int64_t n, const T* b, int64_t b_rs, int64_t b_cs, T* out) {
+  constexpr int nr = Blocking<T>::nr;
+  for (int64_t j0 = 0; j0 < n; j0 += nr)
+    for (int64_t pc = 0; pc < k; pc += Blocking<T>::kc)
+      pack_b(min64(Blocking<T>::kc, k - pc), min64(nr, n - j0), b + pc * b_rs + j0 * b_cs, b_rs,
+             b_cs, out + j0 * k + pc * nr);
+}
+
 template void gemm<float>(const GemmProblem<float>&);
 template void gemm<double>(const GemmProblem<double>&);
 template void batched_gemm<float>(const GemmProblem<float>&, const BatchStrides&);
 template void batched_gemm<double>(const GemmProblem<double>&, const BatchStrides&);
+template int64_t packed_b_size<float>(int64_t, int64_t);
+template int64_t packed_b_size<double>(int64_t, int64_t);
+template void pack_b_slivers<float>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
+template void pack_b_slivers<double>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
 
 }  // namespace rb::cpu::RB_ISA

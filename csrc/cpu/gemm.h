@@ -28,6 +28,10 @@ struct GemmProblem {
   T alpha = 1, beta = 0;
   const T* bias = nullptr;
   Activation activation = Activation::none;
+  // op(B) packed beforehand by pack_b_slivers(k, n, ...) (b is then not
+  // read): a product repeated with the same B (the recurrent weights of an
+  // RNN, once per time step) packs it once instead of on every call.
+  const T* b_packed = nullptr;
 };
 
 // A stack of `batch` products sharing sizes and scalars; the pointers of
@@ -44,6 +48,13 @@ struct BatchStrides {
   void gemm(const ::rb::cpu::GemmProblem<T>& problem);                              \
   template <class T>                                                                \
   void batched_gemm(const ::rb::cpu::GemmProblem<T>& problem,                       \
-                    const ::rb::cpu::BatchStrides& strides);
+                    const ::rb::cpu::BatchStrides& strides);                        \
+  /* Elements pack_b_slivers writes for a k x n op(B). */                          \
+  template <class T>                                                                \
+  int64_t packed_b_size(int64_t k, int64_t n);                                      \
+  /* Packs op(B) (k x n, element (p, j) at b[p*b_rs + j*b_cs]) for b_packed. */      \
+  template <class T>                                                                \
+  void pack_b_slivers(int64_t k, int64_t n, const T* b, int64_t b_rs, int64_t b_cs, \
+                      T* out);
 
 RB_DECLARE_FOR_EACH_ISA(RB_GEMM_DECLARATIONS)

@@ -28,12 +28,14 @@
 // Threads: the per-step work is small (B = 32 rows) and latency-bound, so the
 // time loop runs inside ONE parallel region, each thread owning a slice of
 // hidden units [j0, j1) (of every gate). Forward, a thread computes the
-// columns of R for its units (its rows of W_hh, one GEMM per gate) and the
-// gate pass of its units, writing the next state into the other of two
-// state buffers; one barrier per step makes the whole next state visible.
-// Backward, the gate pass of its units needs only its own columns of dh and
-// dc; a barrier, then its columns of dh += dR W_hh (all of dR_t). Each GEMM
-// inside the region runs on its calling thread.
+// columns of R for its units (its rows of W_hh of every gate, packed for the
+// GEMM once per call, so each step is one GEMM on weights already in its
+// cache) and the gate pass of its units, writing the next state into the
+// other of two state buffers; one barrier per step makes the whole next
+// state visible. Backward, the gate pass of its units needs only its own
+// columns of dh and dc; a barrier, then its columns of dh += dR W_hh (its
+// columns of W_hh packed once). Each GEMM inside the region runs on its
+// calling thread.
 #include "cpu/rnn.h"
 
 #include <cmath>
@@ -76,6 +78,48 @@ void product(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t 
   gemm<T>(g);
 }
 
+// C (m x n, ldc) = A op(B) (+ C when accumulate) with op(B) prepacked by pack_b_slivers.
+template <class T>
+void product_packed(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, const T* b_packed,
+                    T* c, int64_t ldc, bool accumulate) {
+  GemmProblem<T> g;
+  g.m = m, g.n = n, g.k = k;
+  g.a = a, g.a_rs = a_rs, g.a_cs = 1;
+  g.b_packed = b_packed;
+  g.c = c, g.ldc = ldc;
+  g.beta = accumulate ? T(1) : T(0);
+  gemm<T>(g);
+}
+
+// Elements of per-thread scratch rounded up to whole 128-byte lines, so
+// every thread's part of one buffer stays aligned for the packed panels.
+template <class T>
+int64_t aligned_count(int64_t n) {
+  constexpr int64_t line = 128 / sizeof(T);
+  return (n + line - 1) / line * line;
+}
+
+// The units [j0, j1) of thread i of n (whole kUnitAlign blocks; the last
+// thread's slice may be shorter or empty).
+inline void unit_slice(int64_t H, int64_t i, int64_t n, int64_t& j0, int64_t& j1) {
+  const int64_t blocks = (H + kUnitAlign - 1) / kUnitAlign;
+  j0 = blocks * i / n * kUnitAlign;
+  j1 = blocks * (i + 1) / n * kUnitAlign;
+  j0 = j0 < H ? j0 : H;
+  j1 = j1 < H ? j1 : H;
+}
+
+// The most units any of n threads owns.
+inline int64_t widest_slice(int64_t H, int64_t n) {
+  int64_t widest = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t j0, j1;
+    unit_slice(H, i, n, j0, j1);
+    widest = j1 - j0 > widest ? j1 - j0 : widest;
+  }
+  return widest;
+}
+
 // Threads for the time loop: each owns >= kUnitAlign units and enough work.
 template <class T>
 int64_t loop_threads(const RnnProblem<T>& p) {
@@ -88,21 +132,22 @@ int64_t loop_threads(const RnnProblem<T>& p) {
   return team < 1 ? 1 : team;
 }
 
-// f(j0, j1) on `team` threads, thread i owning units [j0, j1) of [0, H) (a
-// barrier inside f synchronizes the team; with one thread it is a no-op).
+// f(i, j0, j1) on `team` threads, thread i owning the units [j0, j1) of
+// unit_slice (a barrier inside f synchronizes the team; with one thread it
+// is a no-op).
 template <class F>
 void run_team(int64_t team, int64_t H, const F& f) {
-  auto slice = [&](int64_t i, int64_t n) {
-    const int64_t blocks = (H + kUnitAlign - 1) / kUnitAlign;
-    const int64_t j0 = blocks * i / n * kUnitAlign, j1 = blocks * (i + 1) / n * kUnitAlign;
-    f(j0 < H ? j0 : H, j1 < H ? j1 : H);
+  auto call = [&](int64_t i) {
+    int64_t j0, j1;
+    unit_slice(H, i, team, j0, j1);
+    f(i, j0, j1);
   };
-  if (team <= 1) return slice(0, 1);
+  if (team <= 1) return call(0);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(static_cast<int>(team))
-  slice(omp_get_thread_num(), omp_get_num_threads());
+  call(omp_get_thread_num());
 #else
-  slice(0, 1);
+  for (int64_t i = 0; i < team; ++i) call(i);  // unreachable: kernel_threads() is 1
 #endif
 }
 
@@ -123,13 +168,14 @@ void zero_units(T* dst, int64_t j0, int64_t j1) {
 }
 
 // ---- forward gate passes: units [j0, j1) of sequence b at one step ----------------------
-// s: the saved row (XP on entry), rec: h W_hh^T (G*H), h: the state entering
+// s: the saved row (XP on entry), rec: h W_hh^T, gate q of unit j at
+// rec[q * rs + j], h: the state entering
 // the step, h_next: the state leaving it, c: the LSTM cell (updated in place),
 // y: the output row.
 
 template <class T, bool Peephole>
-void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next,
-                        T* c, T* y, bool is_live, int64_t j0, int64_t j1) {
+void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
+                        T* h_next, T* c, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* cn_s = s + 4 * H;
   copy_units(s + 5 * H, c, j0, j1);
@@ -145,12 +191,12 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, 
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
     const T cj = c[j];
-    T ai = s[j] + rec[j], af = s[H + j] + rec[H + j];
+    T ai = s[j] + rec[j], af = s[H + j] + rec[rs + j];
     if constexpr (Peephole) ai += pc[j] * cj, af += pc[H + j] * cj;
     const T i = sigmoid(ai), f = sigmoid(af);
-    const T g = tanh_approx(s[2 * H + j] + rec[2 * H + j]);
+    const T g = tanh_approx(s[2 * H + j] + rec[2 * rs + j]);
     const T cn = f * cj + i * g;
-    T ao = s[3 * H + j] + rec[3 * H + j];
+    T ao = s[3 * H + j] + rec[3 * rs + j];
     if constexpr (Peephole) ao += pc[2 * H + j] * cn;
     const T o = sigmoid(ao);
     const T hn = o * tanh_approx(cn);
@@ -161,8 +207,8 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, 
 }
 
 template <class T>
-void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next, T* y,
-                       bool is_live, int64_t j0, int64_t j1) {
+void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
+                       T* h_next, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* ghn_s = s + 3 * H;
   copy_units(s + 4 * H, h, j0, j1);
@@ -176,8 +222,8 @@ void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
     const T r = sigmoid(s[j] + rec[j]);
-    const T z = sigmoid(s[H + j] + rec[H + j]);
-    const T ghn = rec[2 * H + j] + (b_hn ? b_hn[j] : T(0));
+    const T z = sigmoid(s[H + j] + rec[rs + j]);
+    const T ghn = rec[2 * rs + j] + (b_hn ? b_hn[j] : T(0));
     const T n = tanh_approx(s[2 * H + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
     s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
@@ -299,32 +345,45 @@ void column_sums(const T* m, int64_t rows, int64_t n, int64_t ld, T* sums) {
   });
 }
 
+// Scratch of one thread of the forward loop, for w units (w_pad columns per
+// gate once padded for the GEMM): its rows of W_hh, packed, then its columns
+// of R = h W_hh^T, (B, gates * w_pad) with gate q at column q w_pad.
+template <class T>
+int64_t forward_slice_size(const RnnProblem<T>& p, int64_t w) {
+  const int64_t w_pad = packed_b_size<T>(1, w), gates = rnn_gates(p.mode);
+  return aligned_count<T>(gates * w_pad * p.hidden) + aligned_count<T>(p.batch * gates * w_pad);
+}
+
 // The forward time loop on the units [j0, j1) of one thread.
 template <class T, bool Peephole>
-void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* rec, T* out, T* saved,
+void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* space, T* out, T* saved,
                   int64_t j0, int64_t j1) {
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
-  const int64_t gates = rnn_gates(p.mode), G = gates * H;
+  const int64_t gates = rnn_gates(p.mode);
   const int64_t S = rnn_saved_width(p.mode, H);
+  const int64_t w = j1 - j0, w_pad = packed_b_size<T>(1, w), n = gates * w_pad;
+  T* packed = space;
+  T* rec = space + aligned_count<T>(gates * w_pad * H);
+  // op(B) of gate q: W_hh[q*H + j0 : q*H + j1, :]^T (H x w), packed once for all steps.
+  for (int64_t q = 0; q < gates && w > 0; ++q)
+    pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed + q * w_pad * H);
   for (int64_t k = 0; k < T_; ++k) {
     const int64_t t = p.reverse ? T_ - 1 - k : k;
     const T* h = state[k % 2];
     T* h_next = state[(k + 1) % 2];
-    if (j0 < j1) {
-      // R[:, q*H + j0 : q*H + j1] = h W_hh[q*H + j0 : q*H + j1, :]^T for each gate q
-      for (int64_t q = 0; q < gates; ++q)
-        product<T>(B, j1 - j0, H, h, H, 1, p.w_hh + (q * H + j0) * H, 1, H, rec + q * H + j0, G,
-                   false);
+    if (w > 0) {
+      // rec (B, gates * w_pad) = h W_hh[units of every gate]^T: one GEMM
+      product_packed<T>(B, n, H, h, H, packed, rec, n, false);
       for (int64_t b = 0; b < B; ++b) {
         T* s = saved + (t * B + b) * S;
-        const T* r = rec + b * G;
+        const T* r = rec + b * n - j0;  // gate q of unit j at r[q * w_pad + j]
         T* y = out + (t * B + b) * H;
         const bool on = live(p, t, b);
         if (p.mode == RnnMode::lstm)
-          lstm_forward_units<T, Peephole>(p, s, r, h + b * H, h_next + b * H, c + b * H, y, on,
-                                          j0, j1);
+          lstm_forward_units<T, Peephole>(p, s, r, w_pad, h + b * H, h_next + b * H, c + b * H,
+                                          y, on, j0, j1);
         else if (p.mode == RnnMode::gru)
-          gru_forward_units(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
+          gru_forward_units(p, s, r, w_pad, h + b * H, h_next + b * H, y, on, j0, j1);
         else
           rnn_forward_units(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
       }
@@ -333,13 +392,16 @@ void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* rec, T* ou
   }
 }
 
-// The backward time loop on the units [j0, j1) of one thread.
+// The backward time loop on the units [j0, j1) of one thread; `packed`
+// receives its columns of W_hh, packed once for all steps.
 template <class T, bool Peephole>
 void backward_loop(const RnnProblem<T>& p, const T* saved, const T* dout, const T* zeros,
-                   T* dh, T* dc, T* da, T* dr, int64_t j0, int64_t j1) {
+                   T* dh, T* dc, T* da, T* dr, T* packed, int64_t j0, int64_t j1) {
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
   const int64_t G = rnn_gates(p.mode) * H;
   const int64_t S = rnn_saved_width(p.mode, H);
+  // op(B) = W_hh[:, j0:j1] (G x w)
+  if (j0 < j1) pack_b_slivers<T>(G, j1 - j0, p.w_hh + j0, H, 1, packed);
   for (int64_t k = T_ - 1; k >= 0; --k) {
     const int64_t t = p.reverse ? T_ - 1 - k : k;
     for (int64_t b = 0; b < B && j0 < j1; ++b) {
@@ -357,8 +419,7 @@ void backward_loop(const RnnProblem<T>& p, const T* saved, const T* dout, const 
     }
     team_barrier();  // every unit's dR_t is written
     // dh[:, j0:j1] += dR_t W_hh[:, j0:j1]  (padded rows have dR = 0: dh passes through)
-    if (j0 < j1)
-      product<T>(B, j1 - j0, G, dr + t * B * G, G, 1, p.w_hh + j0, H, 1, dh + j0, H, true);
+    if (j0 < j1) product_packed<T>(B, j1 - j0, G, dr + t * B * G, G, packed, dh + j0, H, true);
   }
 }
 
@@ -389,7 +450,6 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   product<T>(T_ * B, G, I, x, I, 1, p.w_ih, 1, I, saved, S, false,
              has_bias ? bias.get() : nullptr);
 
-  Buffer<T> rec(B * G);
   Buffer<T> other(B * H);
   // The state alternates between h_n and `other`; start so that it ends in h_n.
   T* state[2] = {h_n, other.get()};
@@ -397,10 +457,15 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
     std::memcpy(other.get(), h0, B * H * sizeof(T));
     state[0] = other.get(), state[1] = h_n;
   }
+  // Each thread's scratch: as large as the widest slice needs.
+  const int64_t team = loop_threads(p);
+  const int64_t per_thread = forward_slice_size(p, widest_slice(H, team));
+  Buffer<T> space(team * per_thread);
   const bool peephole = p.w_ch != nullptr;
-  run_team(loop_threads(p), H, [&](int64_t j0, int64_t j1) {
-    if (peephole) forward_loop<T, true>(p, state, c_n, rec.get(), out, saved, j0, j1);
-    else forward_loop<T, false>(p, state, c_n, rec.get(), out, saved, j0, j1);
+  run_team(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
+    T* mine = space.get() + i * per_thread;
+    if (peephole) forward_loop<T, true>(p, state, c_n, mine, out, saved, j0, j1);
+    else forward_loop<T, false>(p, state, c_n, mine, out, saved, j0, j1);
   });
 }
 
@@ -426,10 +491,16 @@ void rnn_backward(const RnnProblem<T>& p, const T* x, const T* saved, const T* d
   T* da = da_buffer.get();
   T* dr = gru ? dr_buffer.get() : da;
   if (B > 0) {
+    const int64_t team = loop_threads(p);
+    const int64_t per_thread = aligned_count<T>(packed_b_size<T>(G, widest_slice(H, team)));
+    Buffer<T> packed(team * per_thread);
     const bool peephole = p.w_ch != nullptr;
-    run_team(loop_threads(p), H, [&](int64_t j0, int64_t j1) {
-      if (peephole) backward_loop<T, true>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, j0, j1);
-      else backward_loop<T, false>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, j0, j1);
+    run_team(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
+      T* mine = packed.get() + i * per_thread;
+      if (peephole)
+        backward_loop<T, true>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, mine, j0, j1);
+      else
+        backward_loop<T, false>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, mine, j0, j1);
     });
   }
   const int64_t rows = T_ * B;
@@ -437,7 +508,8 @@ void rnn_backward(const RnnProblem<T>& p, const T* x, const T* saved, const T* d
   if (dw_ih) product<T>(G, I, rows, da, 1, G, x, I, 1, dw_ih, I, false);
   if (dw_hh) product<T>(G, H, rows, dr, 1, G, saved + (S - H), S, 1, dw_hh, H, false);
   if (db_ih) column_sums(da, rows, G, G, db_ih);
-  if (db_hh) column_sums(dr, rows, G, G, db_hh);
+  if (db_hh && db_ih && dr == da) std::memcpy(db_hh, db_ih, G * sizeof(T));
+  else if (db_hh) column_sums(dr, rows, G, G, db_hh);
   if (dw_ch) {
     // d p_i = sum dA_i c,  d p_f = sum dA_f c,  d p_o = sum dA_o c'
     parallel_for(0, H, 64, [&](int64_t lo, int64_t hi) {
