@@ -87,6 +87,27 @@ for dtype in (np.float32, np.float64):
     out, lse = kernels.attention_forward(q, k, v, is_causal=True)
     np.testing.assert_allclose(out, p / p.sum(-1, keepdims=True) @ v, rtol=tol, atol=tol)
     assert all(np.isfinite(g).all() for g in kernels.attention_backward(q, k, v, out, lse, out))
+    from rosenblatt.kernels import conv_reference
+    img = rng.standard_normal((3, 4, 9, 8)).astype(dtype)
+    weight = rng.standard_normal((6, 2, 3, 3)).astype(dtype)
+    geometry = ((1, 1), (1, 1), (1, 1), 2)
+    y = kernels.conv2d(img, weight, padding=1, groups=2)
+    np.testing.assert_allclose(y, conv_reference.conv2d(img, weight, None, *geometry, (9, 8)),
+                               rtol=tol, atol=tol * 20)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    np.testing.assert_allclose(kernels.conv2d_input_grad(gy, weight, (9, 8), padding=1, groups=2),
+                               conv_reference.conv2d_input_grad(gy, weight, (9, 8), *geometry),
+                               rtol=tol, atol=tol * 20)
+    dw, db = kernels.conv2d_weight_grad(gy, img, (3, 3), padding=1, groups=2, with_bias=True)
+    np.testing.assert_allclose(dw, conv_reference.conv2d_weight_grad(gy, img, (3, 3), *geometry),
+                               rtol=tol, atol=tol * 50)
+    pooled, where = kernels.max_pool2d(img, 2)
+    np.testing.assert_array_equal(pooled, img[:, :, :8].reshape(3, 4, 4, 2, 4, 2).max((3, 5)))
+    assert kernels.max_pool2d_backward(pooled, where, (9, 8)).shape == img.shape
+    assert np.isfinite(kernels.avg_pool2d_backward(kernels.avg_pool2d(img, 3, 2, 1), (9, 8), 3, 2,
+                                                   1)).all()
+    np.testing.assert_allclose(kernels.adaptive_avg_pool2d(img, 1)[..., 0, 0], img.mean((2, 3)),
+                               rtol=tol, atol=tol)
 print("ran")
 """
 

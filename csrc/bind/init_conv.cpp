@@ -1,5 +1,5 @@
-// Bindings of the convolution kernels (cpu/conv.cpp): _C.conv2d_forward,
-// _C.conv2d_input_grad and _C.conv2d_weight_grad. Every array and size is
+// Bindings of the convolution kernels (cpu/conv.cpp): _C.conv2d_forward and
+// _C.conv2d_backward. Every array and size is
 // checked before any memory is touched; the kernels then run without the GIL.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -132,77 +132,74 @@ py::array conv2d_forward(const py::object& x_obj, const py::object& w_obj,
   return y;
 }
 
-py::array conv2d_input_grad(const py::object& dy_obj, const py::object& w_obj,
-                            const py::object& input_size, const py::object& stride,
-                            const py::object& padding, const py::object& dilation,
-                            const py::object& groups) {
+py::tuple conv2d_backward(const py::object& dy_obj, const py::object& x_obj,
+                          const py::object& w_obj, const py::object& input_size,
+                          const py::object& kernel_size, const py::object& stride,
+                          const py::object& padding, const py::object& dilation,
+                          const py::object& groups, const py::object& need_input,
+                          const py::object& need_weight, const py::object& need_bias) {
+  using rb::bind::flag;
   const py::array dy = tensor4(dy_obj, "grad_output");
-  const py::array w = tensor4(w_obj, "weight", &dy, "grad_output");
+  const bool want_dx = flag(need_input, "need_input"), want_dw = flag(need_weight, "need_weight");
+  const bool want_db = flag(need_bias, "need_bias");
+  RB_CHECK(!want_dx || !w_obj.is_none(), "the input gradient needs the weight");
+  RB_CHECK(!want_dw || !x_obj.is_none(), "the weight gradient needs the input");
+  RB_CHECK(!x_obj.is_none() || !w_obj.is_none(), "conv2d_backward needs the input or the weight");
+  py::array x, w;
+  if (!x_obj.is_none()) x = tensor4(x_obj, "input", &dy, "grad_output");
+  if (!w_obj.is_none()) w = tensor4(w_obj, "weight", &dy, "grad_output");
   const auto size = ints<2>(input_size, "input_size", 1);
+  const auto kernel = ints<2>(kernel_size, "kernel_size", 1);
   const auto pad = ints<2>(padding, "padding", 0);  // top, left
-  Conv2dShape s;
-  s.batch = dy.shape(0), s.out_channels = w.shape(0), s.out_h = dy.shape(2),
-  s.out_w = dy.shape(3);
-  s.kernel_h = w.shape(2), s.kernel_w = w.shape(3), s.in_h = size[0], s.in_w = size[1];
-  RB_CHECK(dy.shape(1) == s.out_channels, "grad_output of shape ", shape_str(dy), " has ",
-           dy.shape(1), " channels, the weight of shape ", shape_str(w), " has ",
-           s.out_channels, " output channels");
   const int64_t g = integer(groups, "groups");
   RB_CHECK(g >= 1, "groups must be >= 1, got ", g);
-  s.in_channels = checked_mul(w.shape(1), g, "the input channels");
+  Conv2dShape s;
+  s.batch = dy.shape(0), s.out_channels = dy.shape(1), s.out_h = dy.shape(2),
+  s.out_w = dy.shape(3);
+  s.in_h = size[0], s.in_w = size[1], s.kernel_h = kernel[0], s.kernel_w = kernel[1];
+  s.in_channels = !x_obj.is_none() ? x.shape(1) : checked_mul(w.shape(1), g, "input channels");
+  if (!x_obj.is_none()) {
+    RB_CHECK(x.shape(0) == s.batch && x.shape(2) == s.in_h && x.shape(3) == s.in_w,
+             "input of shape ", shape_str(x), " does not match grad_output of shape ",
+             shape_str(dy), " and input_size (", s.in_h, ", ", s.in_w, ")");
+  }
   set_geometry(s, stride, dilation, groups);
+  if (!w_obj.is_none()) {
+    RB_CHECK(w.shape(0) == s.out_channels && w.shape(1) * s.groups == s.in_channels &&
+                 w.shape(2) == s.kernel_h && w.shape(3) == s.kernel_w,
+             "weight of shape ", shape_str(w), " does not match grad_output of shape ",
+             shape_str(dy), ", ", s.in_channels, " input channels, groups=", s.groups,
+             " and kernel_size (", s.kernel_h, ", ", s.kernel_w, ")");
+  }
   s.pad_top = pad[0], s.pad_left = pad[1];
   check_sizes(s);
-  py::array dx(dy.dtype(), std::vector<py::ssize_t>{s.batch, s.in_channels, s.in_h, s.in_w});
+  const py::dtype dtype = dy.dtype();
+  py::object dx = py::none(), dw = py::none(), db = py::none();
+  py::array dx_a, dw_a, db_a;
+  if (want_dx) dx = dx_a = py::array(dtype, std::vector<py::ssize_t>{s.batch, s.in_channels,
+                                                                     s.in_h, s.in_w});
+  if (want_dw) dw = dw_a = py::array(dtype, std::vector<py::ssize_t>{
+                               s.out_channels, s.in_channels / s.groups, s.kernel_h, s.kernel_w});
+  if (want_db) db = db_a = py::array(dtype, std::vector<py::ssize_t>{s.out_channels});
   auto run = [&](auto* tag) {
     using T = std::remove_pointer_t<decltype(tag)>;
+    auto in = [](const py::array& a, bool used) {
+      return used ? static_cast<const T*>(a.data()) : nullptr;
+    };
+    auto out = [](py::array& a, bool used) {
+      return used ? static_cast<T*>(a.mutable_data()) : nullptr;
+    };
     const T* dyp = static_cast<const T*>(dy.data());
-    const T* wp = static_cast<const T*>(w.data());
-    T* dxp = static_cast<T*>(dx.mutable_data());
-    without_gil([&] { RB_DISPATCH(conv2d_input_grad<T>(s, dyp, wp, dxp)); });
+    const T* xp = in(x, want_dw);
+    const T* wp = in(w, want_dx);
+    T* dxp = out(dx_a, want_dx);
+    T* dwp = out(dw_a, want_dw);
+    T* dbp = out(db_a, want_db);
+    without_gil([&] { RB_DISPATCH(conv2d_backward<T>(s, dyp, xp, wp, dxp, dwp, dbp)); });
   };
   if (rb::bind::is_float32(dy)) run(static_cast<float*>(nullptr));
   else run(static_cast<double*>(nullptr));
-  return dx;
-}
-
-py::tuple conv2d_weight_grad(const py::object& dy_obj, const py::object& x_obj,
-                             const py::object& kernel_size, const py::object& stride,
-                             const py::object& padding, const py::object& dilation,
-                             const py::object& groups, const py::object& with_bias) {
-  const py::array dy = tensor4(dy_obj, "grad_output");
-  const py::array x = tensor4(x_obj, "input", &dy, "grad_output");
-  const auto kernel = ints<2>(kernel_size, "kernel_size", 1);
-  const auto pad = ints<2>(padding, "padding", 0);  // top, left
-  const bool bias = rb::bind::flag(with_bias, "bias");
-  RB_CHECK(dy.shape(0) == x.shape(0), "grad_output of shape ", shape_str(dy),
-           " and input of shape ", shape_str(x), " differ in batch size");
-  Conv2dShape s;
-  s.batch = x.shape(0), s.in_channels = x.shape(1), s.in_h = x.shape(2), s.in_w = x.shape(3);
-  s.out_channels = dy.shape(1), s.out_h = dy.shape(2), s.out_w = dy.shape(3);
-  s.kernel_h = kernel[0], s.kernel_w = kernel[1];
-  set_geometry(s, stride, dilation, groups);
-  s.pad_top = pad[0], s.pad_left = pad[1];
-  check_sizes(s);
-  py::array dw(x.dtype(), std::vector<py::ssize_t>{s.out_channels, s.in_channels / s.groups,
-                                                   s.kernel_h, s.kernel_w});
-  py::object db = py::none();
-  py::array db_array;
-  if (bias) {
-    db_array = py::array(x.dtype(), std::vector<py::ssize_t>{s.out_channels});
-    db = db_array;
-  }
-  auto run = [&](auto* tag) {
-    using T = std::remove_pointer_t<decltype(tag)>;
-    const T* dyp = static_cast<const T*>(dy.data());
-    const T* xp = static_cast<const T*>(x.data());
-    T* dwp = static_cast<T*>(dw.mutable_data());
-    T* dbp = bias ? static_cast<T*>(db_array.mutable_data()) : nullptr;
-    without_gil([&] { RB_DISPATCH(conv2d_weight_grad<T>(s, dyp, xp, dwp, dbp)); });
-  };
-  if (rb::bind::is_float32(x)) run(static_cast<float*>(nullptr));
-  else run(static_cast<double*>(nullptr));
-  return py::make_tuple(dw, db);
+  return py::make_tuple(dx, dw, db);
 }
 
 }  // namespace
@@ -211,11 +208,11 @@ void init_conv(py::module_& m) {
   m.def("conv2d_forward", &conv2d_forward, py::arg("input"), py::arg("weight"), py::arg("bias"),
         py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
         "y = conv2d(input, weight) + bias; padding is (top, bottom, left, right).");
-  m.def("conv2d_input_grad", &conv2d_input_grad, py::arg("grad_output"), py::arg("weight"),
-        py::arg("input_size"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-        py::arg("groups"), "dx of conv2d (the transposed convolution); padding is (top, left).");
-  m.def("conv2d_weight_grad", &conv2d_weight_grad, py::arg("grad_output"), py::arg("input"),
-        py::arg("kernel_size"), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-        py::arg("groups"), py::arg("bias"),
-        "(dweight, dbias or None) of conv2d; padding is (top, left).");
+  m.def("conv2d_backward", &conv2d_backward, py::arg("grad_output"), py::arg("input"),
+        py::arg("weight"), py::arg("input_size"), py::arg("kernel_size"), py::arg("stride"),
+        py::arg("padding"), py::arg("dilation"), py::arg("groups"), py::arg("need_input"),
+        py::arg("need_weight"), py::arg("need_bias"),
+        "(dx, dweight, dbias) of conv2d, each None unless asked for; input may be None "
+        "without need_weight and weight None without need_input (dx alone is the "
+        "transposed convolution); padding is (top, left).");
 }

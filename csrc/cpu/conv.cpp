@@ -3,8 +3,8 @@
 //
 //   cols (K x L)   cols[(c, i, j), (oh, ow)] = x[n, g Cg + c, oh sh + i dh - pt, ow sw + j dw - pl]
 //   forward        Y[n, g] (Og x L)  = W[g] (Og x K) . cols            (C preset to the bias rows)
-//   input grad     dcols (K x L)     = W[g]^T . dY[n, g],  dx[n, g] = col2im(dcols)
-//   weight grad    dW[g]^T (K x Og) += cols . dY[n, g]^T,  db[o] += sum_l dY[n, o, l]
+//   backward       dcols (K x L)     = W[g]^T . dY[n, g],  dx[n, g] = col2im(dcols)
+//                  dW[g]^T (K x Og) += cols . dY[n, g]^T,  db[o] += sum_l dY[n, o, l]
 //
 // A pointwise convolution (1 x 1, stride 1, no padding) has cols = x[n, g]
 // itself, so it skips im2col/col2im and multiplies in place.
@@ -12,8 +12,9 @@
 // Threads: the (n, g) products are independent; when there are at least as
 // many as threads, each thread takes a contiguous share with its own column
 // buffer and runs its GEMMs on one thread (gemm sees it is inside a parallel
-// region). The weight gradient then accumulates into per-thread copies of dW
-// and db that are summed at the end. With fewer products than threads they
+// region). The backward does dx, dW and db of a product in one job (dY[n, g]
+// is read from memory once), accumulating dW and db into per-thread copies
+// that are summed at the end. With fewer products than threads they
 // run one after another, each GEMM using every thread.
 #include "cpu/conv.h"
 
@@ -238,42 +239,40 @@ void conv2d_forward(const Conv2dShape& s, const T* x, const T* weight, const T* 
 }
 
 template <class T>
-void conv2d_input_grad(const Conv2dShape& s, const T* dy, const T* weight, T* dx) {
+void conv2d_backward(const Conv2dShape& s, const T* dy, const T* x, const T* weight, T* dx,
+                     T* dweight, T* dbias) {
   const Sizes z = sizes(s);
   const bool pointwise = is_pointwise(s);
-  for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
-                      [&](int64_t t, T* dcols, int64_t) {
-    const int64_t n = t / s.groups, g = t % s.groups;
-    const T* dyg = dy + (n * s.out_channels + g * z.og) * z.l;
-    T* dxg = dx + (n * s.in_channels + g * z.cg) * z.plane;
-    // W[g]^T (K x Og): element (k, o) at weight[(g Og + o) K + k]
-    multiply<T>(z.k, z.l, z.og, weight + g * z.og * z.k, 1, z.k, dyg, z.l, 1,
-                pointwise ? dxg : dcols, z.l, T(0));
-    if (!pointwise) col2im(s, z, dcols, dxg);
-  });
-}
-
-template <class T>
-void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweight, T* dbias) {
-  const Sizes z = sizes(s);
-  const bool pointwise = is_pointwise(s);
+  const bool weights = dweight != nullptr || dbias != nullptr;
   const int64_t weight_size = s.out_channels * z.k;
   const int64_t threads = s.batch * s.groups >= kernel_threads() ? kernel_threads() : 1;
   // Per-thread accumulators: dW^T per group (G blocks of K x Og), then db (O).
   // dW^T = cols . dY^T keeps the long Og side as GEMM columns, which runs
   // faster than dY . cols^T when K is short (a first layer's K = 27).
   const int64_t slot = weight_size + s.out_channels;
-  Buffer<T> sums(threads * slot, /*zero=*/true);
+  Buffer<T> sums(weights ? threads * slot : 1, /*zero=*/true);
+  // One job per (image, group): dx first, then the same column buffer holds
+  // im2col(x) for dW, while dY[n, g] is still in cache.
   for_each_product<T>(s.batch * s.groups, pointwise ? 1 : z.k * z.l,
                       [&](int64_t t, T* cols, int64_t thread) {
     const int64_t n = t / s.groups, g = t % s.groups;
     const T* dyg = dy + (n * s.out_channels + g * z.og) * z.l;
-    const T* xg = x + (n * s.in_channels + g * z.cg) * z.plane;
-    if (!pointwise) im2col(s, z, xg, cols);
+    if (dx != nullptr) {
+      T* dxg = dx + (n * s.in_channels + g * z.cg) * z.plane;
+      // W[g]^T (K x Og): element (k, o) at weight[(g Og + o) K + k]
+      multiply<T>(z.k, z.l, z.og, weight + g * z.og * z.k, 1, z.k, dyg, z.l, 1,
+                  pointwise ? dxg : cols, z.l, T(0));
+      if (!pointwise) col2im(s, z, cols, dxg);
+    }
+    if (!weights) return;
     T* dwt = sums.get() + thread * slot;
-    // dY^T (L x Og): element (l, o) at dyg[o L + l]
-    multiply<T>(z.k, z.og, z.l, pointwise ? xg : cols, z.l, 1, dyg, 1, z.l,
-                dwt + g * z.k * z.og, z.og, T(1));
+    if (dweight != nullptr) {
+      const T* xg = x + (n * s.in_channels + g * z.cg) * z.plane;
+      if (!pointwise) im2col(s, z, xg, cols);
+      // dY^T (L x Og): element (l, o) at dyg[o L + l]
+      multiply<T>(z.k, z.og, z.l, pointwise ? xg : cols, z.l, 1, dyg, 1, z.l,
+                  dwt + g * z.k * z.og, z.og, T(1));
+    }
     if (dbias != nullptr) {
       T* db = dwt + weight_size + g * z.og;
       for (int64_t o = 0; o < z.og; ++o) {
@@ -285,6 +284,7 @@ void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweigh
       }
     }
   });
+  if (!weights) return;
   // Sum the per-thread slots into dW (transposing each group's block back) and db.
   parallel_for(0, slot, 4096, [&](int64_t lo, int64_t hi) {
     for (int64_t e = lo; e < hi; ++e) {
@@ -292,10 +292,10 @@ void conv2d_weight_grad(const Conv2dShape& s, const T* dy, const T* x, T* dweigh
       for (int64_t t = 0; t < threads; ++t) total += sums.get()[t * slot + e];
       if (e >= weight_size) {
         if (dbias != nullptr) dbias[e - weight_size] = total;
-        continue;
+      } else if (dweight != nullptr) {
+        const int64_t g = e / (z.k * z.og), k = e / z.og % z.k, o = e % z.og;
+        dweight[(g * z.og + o) * z.k + k] = total;
       }
-      const int64_t g = e / (z.k * z.og), k = e / z.og % z.k, o = e % z.og;
-      dweight[(g * z.og + o) * z.k + k] = total;
     }
   });
 }
@@ -304,12 +304,9 @@ template void conv2d_forward<float>(const Conv2dShape&, const float*, const floa
                                     float*);
 template void conv2d_forward<double>(const Conv2dShape&, const double*, const double*,
                                      const double*, double*);
-template void conv2d_input_grad<float>(const Conv2dShape&, const float*, const float*, float*);
-template void conv2d_input_grad<double>(const Conv2dShape&, const double*, const double*,
-                                        double*);
-template void conv2d_weight_grad<float>(const Conv2dShape&, const float*, const float*, float*,
-                                        float*);
-template void conv2d_weight_grad<double>(const Conv2dShape&, const double*, const double*,
-                                         double*, double*);
+template void conv2d_backward<float>(const Conv2dShape&, const float*, const float*, const float*,
+                                     float*, float*, float*);
+template void conv2d_backward<double>(const Conv2dShape&, const double*, const double*,
+                                      const double*, double*, double*, double*);
 
 }  // namespace rb::cpu::RB_ISA

@@ -32,15 +32,12 @@ struct Conv2dShape {
   template <class T>                                                                      \
   void conv2d_forward(const ::rb::cpu::Conv2dShape& s, const T* x, const T* weight,       \
                       const T* bias, T* y);                                               \
-  /* dx = col2im(W^T dy): the adjoint of the forward in x (overwrites dx). */             \
+  /* The gradients of the forward given dy: dx = col2im(W^T dy), dweight = sum_n dy[n]   \
+     im2col(x[n])^T, dbias[o] = sum_{n, oh, ow} dy, each computed when its pointer is     \
+     non-null and then overwritten (x may be null without dweight, weight without dx). */ \
   template <class T>                                                                      \
-  void conv2d_input_grad(const ::rb::cpu::Conv2dShape& s, const T* dy, const T* weight,   \
-                         T* dx);                                                          \
-  /* dweight = sum_n dy[n] im2col(x[n])^T, dbias[o] = sum_{n, oh, ow} dy (dbias may be    \
-     null); both overwritten. */                                                          \
-  template <class T>                                                                      \
-  void conv2d_weight_grad(const ::rb::cpu::Conv2dShape& s, const T* dy, const T* x,       \
-                          T* dweight, T* dbias);
+  void conv2d_backward(const ::rb::cpu::Conv2dShape& s, const T* dy, const T* x,          \
+                       const T* weight, T* dx, T* dweight, T* dbias);
 
 RB_DECLARE_FOR_EACH_ISA(RB_CONV_DECLS)
 

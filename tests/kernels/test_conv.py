@@ -93,6 +93,26 @@ def test_forward_and_gradients_equal_direct_loops(case, dtype, isa):
     assert K.conv2d_weight_grad(dy, x, weight.shape[2:], **geometry)[1] is None
 
 
+@pytest.mark.parametrize("needs", [(True, True, True), (True, False, False),
+                                   (False, True, False), (False, False, True)])
+def test_fused_backward_computes_what_is_asked(needs):
+    x, weight, bias = _draw(CASES[4], np.float64)
+    _, _, stride, padding, dilation, groups = CASES[4]
+    geometry = dict(stride=stride, padding=(padding[0], padding[2]), dilation=dilation,
+                    groups=groups)
+    y = K.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation,
+                 groups=groups)
+    dy = np.random.default_rng(2).standard_normal(y.shape)
+    _, dx_ref, dw_ref = conv2d_loops(x, weight, bias, dy, stride, padding, dilation, groups)
+    grads = K.conv2d_backward(dy, x, weight, input_grad=needs[0], weight_grad=needs[1],
+                              bias_grad=needs[2], **geometry)
+    for wanted, got, ref in zip(needs, grads, (dx_ref, dw_ref, dy.sum(axis=(0, 2, 3)))):
+        if wanted:
+            np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+        else:
+            assert got is None
+
+
 @pytest.mark.parametrize("case", CASES[:5])
 def test_im2col_oracle_equals_direct_loops(case):
     x, weight, bias = _draw(case, np.float64)
@@ -202,11 +222,19 @@ def test_native_bindings_validate_their_arguments():
         _C.conv2d_forward(x, w, None, (0, 1), (0, 0, 0, 0), (1, 1), 1)
     with pytest.raises(ValueError, match="larger than the padded input"):
         _C.conv2d_forward(x, w, None, (1, 1), (0, 0, 0, 0), (3, 1), 1)
+    dy = np.zeros((1, 2, 3, 3), np.float32)
+    geometry = ((5, 5), (3, 3), (1, 1), (0, 0), (1, 1))
     with pytest.raises(TypeError, match="dtype"):
-        _C.conv2d_input_grad(x, w.astype(np.float64), (5, 5), (1, 1), (0, 0), (1, 1), 1)
+        _C.conv2d_backward(dy, None, w.astype(np.float64), *geometry, 1, True, False, False)
     with pytest.raises(ValueError, match="divisible by groups"):
-        _C.conv2d_weight_grad(np.zeros((1, 3, 3, 3), np.float32), x, (3, 3), (1, 1), (0, 0),
-                              (1, 1), 2, False)
-    with pytest.raises(TypeError, match="bias must be a bool"):
-        _C.conv2d_weight_grad(np.zeros((1, 2, 3, 3), np.float32), x, (3, 3), (1, 1), (0, 0),
-                              (1, 1), 1, 1)
+        _C.conv2d_backward(dy, x, None, *geometry, 2, False, True, False)
+    with pytest.raises(TypeError, match="need_bias must be a bool"):
+        _C.conv2d_backward(dy, x, None, *geometry, 1, False, True, 1)
+    with pytest.raises(ValueError, match="needs the weight"):
+        _C.conv2d_backward(dy, x, None, *geometry, 1, True, False, False)
+    with pytest.raises(ValueError, match=r"weight of shape \(2, 3, 3, 3\) does not match"):
+        _C.conv2d_backward(dy, x, w, (5, 5), (2, 2), (1, 1), (0, 0), (1, 1), 1, True, True,
+                           True)
+    with pytest.raises(ValueError, match=r"input of shape \(1, 3, 5, 5\) does not match"):
+        _C.conv2d_backward(dy, x, w, (6, 5), (3, 3), (1, 1), (0, 0), (1, 1), 1, True, True,
+                           True)

@@ -44,17 +44,9 @@ class Conv2d(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        g = np.ascontiguousarray(g)
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = kernels.conv2d_input_grad(g, weight, x.shape[2:], **ctx.geometry)
-        wants_bias = ctx.has_bias and ctx.needs_input_grad[2]
-        if ctx.needs_input_grad[1]:
-            gw, gb = kernels.conv2d_weight_grad(g, x, weight.shape[2:], with_bias=wants_bias,
-                                                **ctx.geometry)
-        elif wants_bias:
-            gb = g.sum(axis=(0, 2, 3))
-        return gx, gw, gb
+        needs = ctx.needs_input_grad
+        return kernels.conv2d_backward(g, x, weight, input_grad=needs[0], weight_grad=needs[1],
+                                       bias_grad=ctx.has_bias and needs[2], **ctx.geometry)
 
 
 class ConvTranspose2d(Function):

@@ -13,7 +13,8 @@ naming it), releases the GIL while the kernel runs, and uses
   :func:`kneighbors`, :func:`kernel_matrix`
 - SVM: :func:`smo_solve` (the soft-margin dual by SMO)
 - k-means: :func:`kmeans_lloyd` (Lloyd's iterations in one native call)
-- Convolution: :func:`conv2d`, :func:`conv2d_input_grad`, :func:`conv2d_weight_grad`
+- Convolution: :func:`conv2d`, :func:`conv2d_backward`, :func:`conv2d_input_grad`,
+  :func:`conv2d_weight_grad`
 - Pooling: :func:`max_pool2d`, :func:`avg_pool2d`, :func:`adaptive_avg_pool2d` and
   their ``*_backward``
 - Normalization: :func:`batch_norm_forward`, :func:`batch_norm_backward`,
@@ -22,7 +23,12 @@ naming it), releases the GIL while the kernel runs, and uses
   layer over a whole sequence, backpropagation through time)
 """
 
-from rosenblatt.kernels.conv import conv2d, conv2d_input_grad, conv2d_weight_grad
+from rosenblatt.kernels.conv import (
+    conv2d,
+    conv2d_backward,
+    conv2d_input_grad,
+    conv2d_weight_grad,
+)
 from rosenblatt.kernels.attention import attention_backward, attention_forward
 from rosenblatt.kernels.distance import kernel_matrix, kneighbors, pairwise_distances
 from rosenblatt.kernels.kmeans import LloydResult, kmeans_lloyd
@@ -61,6 +67,7 @@ __all__ = [
     "batch_norm_forward",
     "batched_gemm",
     "conv2d",
+    "conv2d_backward",
     "conv2d_input_grad",
     "conv2d_weight_grad",
     "cross_entropy",

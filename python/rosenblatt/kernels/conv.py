@@ -134,6 +134,28 @@ def _check_grad_output(grad_output, other, other_name: str, op: str) -> None:
     check_float_array(other, other_name, op, 4, grad_output.dtype)
 
 
+def _grad_geometry(stride, padding, dilation, op: str) -> tuple:
+    return (int_tuple(stride, 2, "stride", op, 1), int_tuple(padding, 2, "padding", op, 0),
+            int_tuple(dilation, 2, "dilation", op, 1))
+
+
+def conv2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray, *, stride=1,
+                    padding=0, dilation=1, groups: int = 1, input_grad: bool = True,
+                    weight_grad: bool = True, bias_grad: bool = True) -> tuple:
+    """(dx, dW, db) of y = conv2d(x, W) + b given dy = ``grad_output``, in one pass per image.
+
+    Each is None unless asked for; ``padding`` is an int or the (top, left) pair.
+    """
+    op = "conv2d_backward"
+    _check_grad_output(grad_output, x, "input", op)
+    check_float_array(weight, "weight", op, 4, grad_output.dtype)
+    stride, padding, dilation = _grad_geometry(stride, padding, dilation, op)
+    return _C.conv2d_backward(np.ascontiguousarray(grad_output), np.ascontiguousarray(x),
+                              np.ascontiguousarray(weight), x.shape[2:], weight.shape[2:],
+                              stride, padding, dilation, groups, bool(input_grad),
+                              bool(weight_grad), bool(bias_grad))
+
+
 def conv2d_input_grad(grad_output: np.ndarray, weight: np.ndarray, input_size, *, stride=1,
                       padding=0, dilation=1, groups: int = 1) -> np.ndarray:
     """dx (N, C, H, W) of y = conv2d(x, weight) given dy = ``grad_output`` (N, O, Ho, Wo).
@@ -150,12 +172,11 @@ def conv2d_input_grad(grad_output: np.ndarray, weight: np.ndarray, input_size, *
         raise ValueError(f"{op}: grad_output of shape {grad_output.shape} has "
                          f"{grad_output.shape[1]} channels, the weight of shape "
                          f"{weight.shape} has {o} output channels")
-    h, w = int_tuple(input_size, 2, "input_size", op, 1)
-    stride = int_tuple(stride, 2, "stride", op, 1)
-    dilation = int_tuple(dilation, 2, "dilation", op, 1)
-    pads = int_tuple(padding, 2, "padding", op, 0)
-    return _C.conv2d_input_grad(np.ascontiguousarray(grad_output), np.ascontiguousarray(weight),
-                                (h, w), stride, pads, dilation, groups)
+    input_size = int_tuple(input_size, 2, "input_size", op, 1)
+    stride, padding, dilation = _grad_geometry(stride, padding, dilation, op)
+    return _C.conv2d_backward(np.ascontiguousarray(grad_output), None,
+                              np.ascontiguousarray(weight), input_size, weight.shape[2:], stride,
+                              padding, dilation, groups, True, False, False)[0]
 
 
 def conv2d_weight_grad(grad_output: np.ndarray, x: np.ndarray, kernel_size, *, stride=1,
@@ -173,8 +194,7 @@ def conv2d_weight_grad(grad_output: np.ndarray, x: np.ndarray, kernel_size, *, s
         raise ValueError(f"{op}: grad_output of shape {grad_output.shape} and input of shape "
                          f"{x.shape} differ in batch size")
     kernel_size = int_tuple(kernel_size, 2, "kernel_size", op, 1)
-    stride = int_tuple(stride, 2, "stride", op, 1)
-    dilation = int_tuple(dilation, 2, "dilation", op, 1)
-    pads = int_tuple(padding, 2, "padding", op, 0)
-    return _C.conv2d_weight_grad(np.ascontiguousarray(grad_output), np.ascontiguousarray(x),
-                                 kernel_size, stride, pads, dilation, groups, bool(with_bias))
+    stride, padding, dilation = _grad_geometry(stride, padding, dilation, op)
+    return _C.conv2d_backward(np.ascontiguousarray(grad_output), np.ascontiguousarray(x), None,
+                              x.shape[2:], kernel_size, stride, padding, dilation, groups, False,
+                              True, bool(with_bias))[1:]
