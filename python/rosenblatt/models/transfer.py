@@ -135,8 +135,10 @@ def param_groups(model: nn.Module, lr_by_prefix: Mapping[str, float], *,
     if not isinstance(lr_by_prefix, Mapping):
         raise TypeError(f"lr_by_prefix must be a mapping of prefixes to learning rates, got "
                         f"{type(lr_by_prefix).__name__}")
-    for prefix, lr in [*lr_by_prefix.items(), *([("default_lr", default_lr)] if default_lr is not None
-                                                 else [])]:
+    rates = dict(lr_by_prefix)
+    if default_lr is not None:
+        rates["default_lr"] = default_lr  # checked with the others
+    for prefix, lr in rates.items():
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 <= lr < math.inf:
             raise ValueError(f"learning rate for {prefix!r} must be a finite number >= 0, got {lr!r}")
     prefixes = sorted(lr_by_prefix, key=len, reverse=True)
@@ -151,7 +153,9 @@ def param_groups(model: nn.Module, lr_by_prefix: Mapping[str, float], *,
     if empty:
         raise ValueError(f"no {'trainable ' if trainable_only else ''}parameters under "
                          f"{empty} in {type(model).__name__}")
-    groups = [{"params": params, "lr": float(lr_by_prefix[prefix])} for prefix, params in grouped.items()]
+    groups = [{"params": params, "lr": float(lr_by_prefix[prefix])}
+              for prefix, params in grouped.items()]
     if rest:
-        groups.append({"params": rest} if default_lr is None else {"params": rest, "lr": float(default_lr)})
+        groups.append({"params": rest} if default_lr is None
+                      else {"params": rest, "lr": float(default_lr)})
     return groups
