@@ -22,10 +22,10 @@ from rosenblatt.cli import nonnegative_float, positive_float, positive_int
 FAMILY = "cnn"
 MODELS = ("lenet", "vgg", "resnet")
 DATASETS = ("mnist5k", "digits")
-# Training options by model when not given on the command line. LeNet-5's reach 0.974-0.975
+# Training options by model when not given on the command line. LeNet-5's reach 0.975-0.978
 # on mnist5k over seeds 0-2 (the issue asks for 0.97); the ResNet's 0.989 on digits (0.98).
 DEFAULTS = {
-    "lenet": {"epochs": 15, "lr": 1e-3, "batch_size": 32, "weight_decay": 5e-4},
+    "lenet": {"epochs": 20, "lr": 1e-3, "batch_size": 32, "weight_decay": 5e-4},
     "vgg": {"epochs": 8, "lr": 1e-3, "batch_size": 64, "weight_decay": 5e-4},
     "resnet": {"epochs": 10, "lr": 3e-3, "batch_size": 64, "weight_decay": 0.0},
 }
