@@ -58,8 +58,9 @@ Span valid_columns(const Conv2dShape& s, int64_t offset) {
   return {lo, max64(lo, min64(s.out_w, last + 1))};
 }
 
-// Calls row(r, plane_offset, hi, span) for every (row r = (c, i, j) of cols, output row oh)
-// whose input row hi is inside the image, and gap(r, oh) for the others.
+// Calls row(r, oh, base, span) for every (row r = (c, i, j) of cols, output row oh)
+// whose input row is inside the image, where x[base + ow sw] is the input pixel of
+// output column ow (valid for ow in span), and gap(r, oh) for the others.
 template <class Row, class Gap>
 void for_each_window_row(const Conv2dShape& s, int64_t cg, Row row, Gap gap) {
   for (int64_t c = 0; c < cg; ++c)
