@@ -41,6 +41,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <new>
 
 #include "common/parallel.h"
 #include "cpu/buffer.h"
@@ -132,29 +133,49 @@ int64_t loop_threads(const RnnProblem<T>& p) {
   return team < 1 ? 1 : team;
 }
 
-// f(i, j0, j1) on `team` threads, thread i owning the units [j0, j1) of
-// unit_slice (a barrier inside f synchronizes the team; with one thread it
-// is a no-op).
-template <class F>
-void run_team(int64_t team, int64_t H, const F& f) {
-  auto call = [&](int64_t i) {
-    int64_t j0, j1;
-    unit_slice(H, i, team, j0, j1);
-    f(i, j0, j1);
-  };
-  if (team <= 1) return call(0);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(static_cast<int>(team))
-  call(omp_get_thread_num());
-#else
-  for (int64_t i = 0; i < team; ++i) call(i);  // unreachable: kernel_threads() is 1
-#endif
-}
-
 inline void team_barrier() {
 #ifdef _OPENMP
 #pragma omp barrier
 #endif
+}
+
+// f(i, j0, j1) on `team` threads, thread i owning the units [j0, j1) of
+// unit_slice (a barrier inside f synchronizes the team; with one thread it
+// is a no-op). Each thread first takes its GEMM packing space (a 1 x 1
+// product reserves it): an allocation failing there is reported after the
+// region as std::bad_alloc (MemoryError), with every thread skipping f, so
+// no exception leaves a parallel region and no thread waits at a barrier
+// the others never reach.
+template <class T, class F>
+void run_team(int64_t team, int64_t H, const F& f) {
+  int failed = 0;
+  auto call = [&](int64_t i) {
+    int64_t j0, j1;
+    unit_slice(H, i, team, j0, j1);
+    try {
+      T one = T(0), result;
+      product<T>(1, 1, 1, &one, 1, 1, &one, 1, 1, &result, 1, false);
+    } catch (...) {
+#pragma omp atomic write
+      failed = 1;
+    }
+    team_barrier();
+    int any_failed;
+#pragma omp atomic read
+    any_failed = failed;
+    if (!any_failed) f(i, j0, j1);
+  };
+  if (team <= 1) {
+    call(0);
+  } else {
+#ifdef _OPENMP
+#pragma omp parallel num_threads(static_cast<int>(team))
+    call(omp_get_thread_num());
+#else
+    for (int64_t i = 0; i < team; ++i) call(i);  // unreachable: kernel_threads() is 1
+#endif
+  }
+  if (failed) throw std::bad_alloc();
 }
 
 template <class T>
@@ -462,7 +483,7 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   const int64_t per_thread = forward_slice_size(p, widest_slice(H, team));
   Buffer<T> space(team * per_thread);
   const bool peephole = p.w_ch != nullptr;
-  run_team(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
+  run_team<T>(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
     T* mine = space.get() + i * per_thread;
     if (peephole) forward_loop<T, true>(p, state, c_n, mine, out, saved, j0, j1);
     else forward_loop<T, false>(p, state, c_n, mine, out, saved, j0, j1);
@@ -495,7 +516,7 @@ void rnn_backward(const RnnProblem<T>& p, const T* x, const T* saved, const T* d
     const int64_t per_thread = aligned_count<T>(packed_b_size<T>(G, widest_slice(H, team)));
     Buffer<T> packed(team * per_thread);
     const bool peephole = p.w_ch != nullptr;
-    run_team(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
+    run_team<T>(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
       T* mine = packed.get() + i * per_thread;
       if (peephole)
         backward_loop<T, true>(p, saved, dout, zeros.get(), dh0, dc0, da, dr, mine, j0, j1);
