@@ -21,6 +21,8 @@ naming it), releases the GIL while the kernel runs, and uses
   :func:`layer_norm_forward`, :func:`layer_norm_backward`
 - Recurrent sequences: :func:`rnn_forward`, :func:`rnn_backward` (fused LSTM / GRU / RNN
   layer over a whole sequence, backpropagation through time)
+- Attention: :func:`attention_forward`, :func:`attention_backward` (flash-style scaled
+  dot-product attention, online softmax, no T x T matrix)
 """
 
 from rosenblatt.kernels.conv import (
