@@ -12,11 +12,11 @@
 // of dx), so parallel_for splits the planes; small problems stay on one thread.
 #include "cpu/pool.h"
 
-#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "common/parallel.h"
+#include "cpu/buffer.h"
 
 namespace rb::cpu::RB_ISA {
 namespace {
@@ -67,34 +67,62 @@ AvgWindow avg_window(const Pool2dShape& s, bool count_include_pad, int64_t divis
   return {h0, h1, w0, w1, divisor};
 }
 
+// The output positions [lo, hi) (of `out`) whose tap o stride + offset lies in [0, size).
+struct Span {
+  int64_t lo, hi;
+};
+
+Span valid_outputs(int64_t offset, int64_t stride, int64_t size, int64_t out) {
+  auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+  const int64_t lo = min64(out, max64(0, -floor_div(offset, stride)));
+  return {lo, max64(lo, min64(out, floor_div(size - 1 - offset, stride) + 1))};
+}
+
 }  // namespace
 
+// One output row at a time, tap by tap: for window tap (i, j) every output
+// column ow of the row compares its pixel with its running maximum, so the
+// loop runs across ow (vectorizable, no data-dependent branch), and each
+// window still sees its pixels row by row, as the scalar scan would.
 template <class T>
 void max_pool2d_forward(const Pool2dShape& s, const T* x, T* y, int64_t* indices) {
-  const int64_t plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+  const int64_t plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w, wo = s.out_w;
+  Buffer<Span> spans(s.kernel_w);   // the output columns each column tap j is valid for
+  Buffer<int64_t> first_col(wo);    // each window's first in-bounds column (its default argmax)
+  for (int64_t j = 0; j < s.kernel_w; ++j)
+    spans.get()[j] = valid_outputs(j * s.dilation_w - s.pad_w, s.stride_w, s.in_w, wo);
+  for (int64_t ow = 0; ow < wo; ++ow)
+    first_col.get()[ow] = min64(
+        max64(taps(ow, s.stride_w, s.pad_w, s.dilation_w, s.kernel_w, s.in_w).first, 0),
+        s.in_w - 1);
   parallel_for(0, s.planes, plane_grain(out_plane * s.kernel_h * s.kernel_w),
                [&](int64_t lo, int64_t hi) {
     for (int64_t p = lo; p < hi; ++p) {
       const T* xp = x + p * plane;
-      T* yp = y + p * out_plane;
-      int64_t* ip = indices + p * out_plane;
       for (int64_t oh = 0; oh < s.out_h; ++oh) {
+        T* __restrict best = y + p * out_plane + oh * wo;
+        int64_t* __restrict where = indices + p * out_plane + oh * wo;
         const Taps rows = taps(oh, s.stride_h, s.pad_h, s.dilation_h, s.kernel_h, s.in_h);
-        for (int64_t ow = 0; ow < s.out_w; ++ow) {
-          const Taps cols = taps(ow, s.stride_w, s.pad_w, s.dilation_w, s.kernel_w, s.in_w);
-          T best = -std::numeric_limits<T>::infinity();
-          int64_t where = min64(max64(rows.first, 0), s.in_h - 1) * s.in_w +
-                          min64(max64(cols.first, 0), s.in_w - 1);
-          for (int64_t i = 0; i < rows.count; ++i) {
-            const int64_t row = (rows.first + i * s.dilation_h) * s.in_w;
-            for (int64_t j = 0; j < cols.count; ++j) {
-              const int64_t at = row + cols.first + j * s.dilation_w;
-              const T v = xp[at];
-              if (v > best || std::isnan(v)) best = v, where = at;
+        const int64_t first_row = min64(max64(rows.first, 0), s.in_h - 1) * s.in_w;
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          best[ow] = -std::numeric_limits<T>::infinity();
+          where[ow] = first_row + first_col.get()[ow];
+        }
+        for (int64_t i = 0; i < rows.count; ++i) {
+          const int64_t row = (rows.first + i * s.dilation_h) * s.in_w;
+          const T* __restrict line = xp + row;
+          for (int64_t j = 0; j < s.kernel_w; ++j) {
+            const Span span = spans.get()[j];
+            const int64_t offset = j * s.dilation_w - s.pad_w, sw = s.stride_w;
+#pragma omp simd
+            for (int64_t ow = span.lo; ow < span.hi; ++ow) {
+              const int64_t at = ow * sw + offset;
+              const T v = line[at];
+              const bool wins = v > best[ow] || v != v;   // NaN wins, as in PyTorch
+              best[ow] = wins ? v : best[ow];
+              where[ow] = wins ? row + at : where[ow];
             }
           }
-          yp[oh * s.out_w + ow] = best;
-          ip[oh * s.out_w + ow] = where;
         }
       }
     }
