@@ -28,6 +28,10 @@ using rb::bind::require_ndim;
 using rb::bind::require_same_dtype;
 using rb::bind::shape_str;
 
+py::array c_contiguous_copy(const py::array& x) {
+  return py::module_::import("numpy").attr("ascontiguousarray")(x);
+}
+
 // x with element strides the kernel can follow: the last dimension
 // contiguous (or of length <= 1) and every stride a multiple of the item
 // size; otherwise a C-contiguous copy.
@@ -37,8 +41,7 @@ py::array readable(py::array x) {
   for (py::ssize_t d = 0; d < x.ndim(); ++d) ok = ok && x.strides(d) % item == 0;
   const py::ssize_t last = x.ndim() - 1;
   ok = ok && (x.shape(last) <= 1 || x.strides(last) == item);
-  if (ok) return x;
-  return py::module_::import("numpy").attr("ascontiguousarray")(x);
+  return ok ? x : c_contiguous_copy(x);
 }
 
 int64_t stride(const py::array& x, py::ssize_t d) {
@@ -121,8 +124,9 @@ Problem check_problem(const py::object& q_obj, const py::object& k_obj, const py
     py::array kb = float_array(key_bias_obj, "key_bias");
     require_ndim(kb, 2, "key_bias");
     require_same_dtype(pr.q, kb, "query", "key_bias");
-    RB_CHECK(kb.shape(0) == pr.batch && kb.shape(1) == pr.tk, "key_bias must have shape (B, Tk) = (",
-             pr.batch, ", ", pr.tk, "), got ", shape_str(kb));
+    RB_CHECK(kb.shape(0) == pr.batch && kb.shape(1) == pr.tk,
+             "key_bias must have shape (B, Tk) = (", pr.batch, ", ", pr.tk, "), got ",
+             shape_str(kb));
     pr.key_bias = readable(kb);
     pr.has_key_bias = true;
   }
@@ -153,16 +157,14 @@ py::tuple forward_binding(py::object q, py::object k, py::object v, py::object b
   const Problem pr = check_problem(q, k, v, bias, key_bias, causal, scale);
   py::array o(pr.q.dtype(), dims({pr.batch, pr.heads, pr.tq, pr.dv}));
   py::array lse(pr.q.dtype(), dims({pr.batch, pr.heads, pr.tq}));
-  if (is_float32(pr.q)) {
-    const auto p = pr.get<float>();
-    float *op = static_cast<float*>(o.mutable_data()), *lp = static_cast<float*>(lse.mutable_data());
-    run_kernel([&] { RB_DISPATCH(attention_forward<float>(p, op, lp)); });
-  } else {
-    const auto p = pr.get<double>();
-    double *op = static_cast<double*>(o.mutable_data()),
-           *lp = static_cast<double*>(lse.mutable_data());
-    run_kernel([&] { RB_DISPATCH(attention_forward<double>(p, op, lp)); });
-  }
+  auto launch = [&](auto zero) {
+    using T = decltype(zero);
+    const auto p = pr.get<T>();
+    T *op = static_cast<T*>(o.mutable_data()), *lp = static_cast<T*>(lse.mutable_data());
+    run_kernel([&] { RB_DISPATCH(attention_forward<T>(p, op, lp)); });
+  };
+  if (is_float32(pr.q)) launch(0.0f);
+  else launch(0.0);
   return py::make_tuple(o, lse);
 }
 
@@ -176,8 +178,7 @@ py::array exact(const py::object& obj, const Problem& pr, std::vector<py::ssize_
   std::string want = "(";
   for (size_t i = 0; i < shape.size(); ++i) want += (i ? ", " : "") + std::to_string(shape[i]);
   RB_CHECK(same, name, " must have shape ", want, "), got ", shape_str(a));
-  if (!(a.flags() & py::array::c_style)) a = py::module_::import("numpy").attr("ascontiguousarray")(a);
-  return a;
+  return (a.flags() & py::array::c_style) ? a : c_contiguous_copy(a);
 }
 
 // Returns (dq, dk, dv) given the forward's o and lse and the output gradient grad_out.

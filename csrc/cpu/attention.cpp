@@ -442,7 +442,9 @@ void attention_forward(const AttentionProblem<T>& p, T* o, T* lse) {
   const int64_t per_thread = ForwardScratch<T>::size(p.tk, p.d, p.dv);
   Buffer<T> scratch(threads * per_thread);  // before the parallel region: bad_alloc is reported
   parallel_for(0, heads * tiles, 1, [&](int64_t lo, int64_t hi) {
-    const ForwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.tk, p.d, p.dv);
+    // slot 0 when serial: a caller inside a parallel region runs this on one thread
+    const int64_t slot = threads > 1 ? thread_index() : 0;
+    const ForwardScratch<T> w(scratch.get() + slot * per_thread, p.tk, p.d, p.dv);
     int64_t packed = -1;  // the head whose keys w.kp holds
     for (int64_t t = lo; t < hi; ++t) {
       // Within a head the tiles go first, last, second, second to last, ...: with causal
@@ -471,7 +473,9 @@ void attention_backward(const AttentionProblem<T>& p, const T* o, const T* d_o, 
   const int64_t per_thread = BackwardScratch<T>::size(p.tk, p.d, p.dv);
   Buffer<T> scratch(threads * per_thread);
   parallel_for(0, heads, 1, [&](int64_t lo, int64_t hi) {
-    const BackwardScratch<T> w(scratch.get() + thread_index() * per_thread, p.tk, p.d, p.dv);
+    // slot 0 when serial: a caller inside a parallel region runs this on one thread
+    const int64_t slot = threads > 1 ? thread_index() : 0;
+    const BackwardScratch<T> w(scratch.get() + slot * per_thread, p.tk, p.d, p.dv);
     for (int64_t bh = lo; bh < hi; ++bh) {
       const Head<T> head = head_of(p, bh);
       pack_slivers(head.k, p.k_st, p.tk, p.d, w.kp);
