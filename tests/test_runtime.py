@@ -55,6 +55,33 @@ def test_rb_num_threads_environment_variable():
     assert "RB_NUM_THREADS must be a positive integer" in result.stderr
 
 
+def test_openmp_spin_count_is_set_only_while_the_kernels_load():
+    # The bounded spin applies to our libgomp alone: the variable is gone after
+    # the import (so PyTorch loaded later keeps its own default) ...
+    code = "import os, rosenblatt; print(os.environ.get('GOMP_SPINCOUNT'))"
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+    # ... and a user's own choice is left as it is.
+    result = run_python(code, GOMP_SPINCOUNT="77")
+    assert result.stdout.strip() == "77"
+    result = run_python(code, OMP_WAIT_POLICY="active")
+    assert result.stdout.strip() == "None"
+
+
+def test_openmp_spin_count_is_in_the_environment_while_the_module_loads(monkeypatch):
+    from rosenblatt import _openmp
+
+    seen = []
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setattr(_openmp.importlib, "import_module",
+                        lambda name: seen.append((name, os.environ.get("GOMP_SPINCOUNT"))))
+    _openmp.load_native_module()
+    assert seen == [("rosenblatt._C", _openmp.SPIN_COUNT)]
+    assert "GOMP_SPINCOUNT" not in os.environ
+
+
 @pytest.mark.parametrize("name", _C.supported_isas())
 def test_rb_simd_forces_a_path(name):
     result = run_python("import rosenblatt as rb; print(rb.info()['simd_active'])", RB_SIMD=name)

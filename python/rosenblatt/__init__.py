@@ -6,7 +6,11 @@ autograd; ``rb.functional``, ``rb.nn``, ``rb.optim``, ``rb.data``,
 ``rb.train`` and ``rb.models`` build on it.
 """
 
-from rosenblatt import _C, kernels
+from rosenblatt._openmp import load_native_module
+
+_C = load_native_module()
+
+from rosenblatt import kernels  # noqa: E402  (after _C, whose loading sets OpenMP's waits)
 from rosenblatt import autograd, classic, data, functional, models, nn, optim, train
 from rosenblatt import metrics, text
 from rosenblatt.autograd import enable_grad, is_grad_enabled, no_grad
