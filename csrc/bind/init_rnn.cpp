@@ -167,8 +167,9 @@ T* data_of(py::object& obj) {
 
 template <class T>
 void run_forward(const Checked& c, const py::array& h0, const py::object& c0, py::array& states,
-                 py::array& saved) {
-  const RnnProblem<T> p = problem_of<T>(c);
+                 py::array& saved, bool keep_saved) {
+  RnnProblem<T> p = problem_of<T>(c);
+  p.keep_saved = keep_saved;
   const T* x = static_cast<const T*>(c.x.data());
   const T* h0p = static_cast<const T*>(h0.data());
   const T* c0p = pointer<T>(c0);
@@ -182,12 +183,15 @@ void run_forward(const Checked& c, const py::array& h0, const py::object& c0, py
 }
 
 // Returns (states, saved): states (T + 1, B, H) holds the outputs (T, B, H) then h_n
-// (B, H), and for the LSTM c_n (B, H) after them; saved is (T, B, S).
+// (B, H), and for the LSTM c_n (B, H) after them; saved is (T, B, S) (training) or
+// (T, B, G*H), the input projections only (not training: nothing for a backward pass).
 py::tuple rnn_forward_binding(py::object mode, py::object x, py::object h0_obj,
                               py::object c0_obj, py::object w_ih, py::object w_hh,
                               py::object b_ih, py::object b_hh, py::object w_ch,
-                              py::object lengths, py::object reverse, py::object leak) {
+                              py::object lengths, py::object reverse, py::object leak,
+                              py::object training) {
   const Checked c = check_problem(mode, x, w_ih, w_hh, b_ih, b_hh, w_ch, lengths, reverse, leak);
+  const bool keep_saved = flag(training, "training");
   const int64_t B = c.batch, H = c.hidden;
   const py::array h0 = array_of(h0_obj, "h0", c.x, {B, H});
   const bool lstm = c.mode == RnnMode::lstm;
@@ -196,9 +200,10 @@ py::tuple rnn_forward_binding(py::object mode, py::object x, py::object h0_obj,
   const py::object c0 = optional_array(c0_obj, "c0", c.x, {B, H});
   // One array holds the outputs, h_n and c_n, one after the other.
   py::array states = new_like(c.x, {c.steps + 1 + (lstm ? 1 : 0), B, H});
-  py::array saved = new_like(c.x, {c.steps, B, rb::cpu::rnn_saved_width(c.mode, H)});
-  if (is_float32(c.x)) run_forward<float>(c, h0, c0, states, saved);
-  else run_forward<double>(c, h0, c0, states, saved);
+  const int64_t width = keep_saved ? rb::cpu::rnn_saved_width(c.mode, H) : c.gates * H;
+  py::array saved = new_like(c.x, {c.steps, B, width});
+  if (is_float32(c.x)) run_forward<float>(c, h0, c0, states, saved, keep_saved);
+  else run_forward<double>(c, h0, c0, states, saved, keep_saved);
   return py::make_tuple(states, saved);
 }
 
@@ -261,6 +266,7 @@ void init_rnn(py::module_& m) {
   m.def("rnn_forward", &rnn_forward_binding, py::arg("mode"), py::arg("x"), py::arg("h0"),
         py::arg("c0"), py::arg("w_ih"), py::arg("w_hh"), py::arg("b_ih"), py::arg("b_hh"),
         py::arg("w_ch"), py::arg("lengths"), py::arg("reverse"), py::arg("leak"),
+        py::arg("training"),
         "(states, saved) of one recurrent layer over a sequence "
         "(see rosenblatt.kernels.rnn_forward).");
   m.def("rnn_backward", &rnn_backward_binding, py::arg("mode"), py::arg("x"), py::arg("saved"),

@@ -190,20 +190,24 @@ void zero_units(T* dst, int64_t j0, int64_t j1) {
 
 // ---- forward gate passes: units [j0, j1) of sequence b at one step ----------------------
 // s: the saved row (XP on entry), rec: h W_hh^T, gate q of unit j at
-// rec[q * rs + j], h: the state entering
-// the step, h_next: the state leaving it, c: the LSTM cell (updated in place),
-// y: the output row.
+// rec[q * rs + j], h: the state entering the step, h_next: the state leaving
+// it, c: the LSTM cell (updated in place), y: the output row. Without Keep
+// (inference) s holds only XP and nothing is saved into it.
 
-template <class T, bool Peephole>
+template <class T, bool Peephole, bool Keep>
 void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
                         T* h_next, T* c, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* cn_s = s + 4 * H;
-  copy_units(s + 5 * H, c, j0, j1);
-  copy_units(s + 6 * H, h, j0, j1);
+  if constexpr (Keep) {
+    copy_units(s + 5 * H, c, j0, j1);
+    copy_units(s + 6 * H, h, j0, j1);
+  }
   if (!is_live) {
-    for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
-    copy_units(cn_s, c, j0, j1);
+    if constexpr (Keep) {
+      for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
+      copy_units(cn_s, c, j0, j1);
+    }
     copy_units(h_next, h, j0, j1);
     zero_units(y, j0, j1);
     return;
@@ -221,20 +225,23 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
     if constexpr (Peephole) ao += pc[2 * H + j] * cn;
     const T o = sigmoid(ao);
     const T hn = o * tanh_approx(cn);
-    s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
-    cn_s[j] = cn;
+    if constexpr (Keep) {
+      s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
+      cn_s[j] = cn;
+    }
     c[j] = cn, h_next[j] = hn, y[j] = hn;
   }
 }
 
-template <class T>
+template <class T, bool Keep>
 void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
                        T* h_next, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* ghn_s = s + 3 * H;
-  copy_units(s + 4 * H, h, j0, j1);
+  if constexpr (Keep) copy_units(s + 4 * H, h, j0, j1);
   if (!is_live) {
-    for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
+    if constexpr (Keep)
+      for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
     copy_units(h_next, h, j0, j1);
     zero_units(y, j0, j1);
     return;
@@ -247,18 +254,18 @@ void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, c
     const T ghn = rec[2 * rs + j] + (b_hn ? b_hn[j] : T(0));
     const T n = tanh_approx(s[2 * H + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
-    s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
+    if constexpr (Keep) s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
     h_next[j] = hn, y[j] = hn;
   }
 }
 
-template <class T>
+template <class T, bool Keep>
 void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next, T* y,
                        bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
-  copy_units(s + H, h, j0, j1);
+  if constexpr (Keep) copy_units(s + H, h, j0, j1);
   if (!is_live) {
-    zero_units(s, j0, j1);
+    if constexpr (Keep) zero_units(s, j0, j1);
     copy_units(h_next, h, j0, j1);
     zero_units(y, j0, j1);
     return;
@@ -270,7 +277,7 @@ void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T
     const T pre = s[j] + rec[j];
     const T a = use_tanh ? tanh_approx(pre) : relu(pre);
     const T hn = leak * h[j] + keep * a;
-    s[j] = a;
+    if constexpr (Keep) s[j] = a;
     h_next[j] = hn, y[j] = hn;
   }
 }
@@ -376,12 +383,12 @@ int64_t forward_slice_size(const RnnProblem<T>& p, int64_t w) {
 }
 
 // The forward time loop on the units [j0, j1) of one thread.
-template <class T, bool Peephole>
+template <class T, bool Peephole, bool Keep>
 void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* space, T* out, T* saved,
                   int64_t j0, int64_t j1) {
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
   const int64_t gates = rnn_gates(p.mode);
-  const int64_t S = rnn_saved_width(p.mode, H);
+  const int64_t S = Keep ? rnn_saved_width(p.mode, H) : gates * H;
   const int64_t w = j1 - j0, w_pad = packed_b_size<T>(1, w), n = gates * w_pad;
   T* packed = space;
   T* rec = space + aligned_count<T>(gates * w_pad * H);
@@ -401,12 +408,12 @@ void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* space, T* 
         T* y = out + (t * B + b) * H;
         const bool on = live(p, t, b);
         if (p.mode == RnnMode::lstm)
-          lstm_forward_units<T, Peephole>(p, s, r, w_pad, h + b * H, h_next + b * H, c + b * H,
+          lstm_forward_units<T, Peephole, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H, c + b * H,
                                           y, on, j0, j1);
         else if (p.mode == RnnMode::gru)
-          gru_forward_units(p, s, r, w_pad, h + b * H, h_next + b * H, y, on, j0, j1);
+          gru_forward_units<T, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H, y, on, j0, j1);
         else
-          rnn_forward_units(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
+          rnn_forward_units<T, Keep>(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
       }
     }
     team_barrier();  // the whole next state is written before any thread reads it
@@ -451,7 +458,7 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
                  T* c_n, T* saved) {
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden, I = p.input_size;
   const int64_t G = rnn_gates(p.mode) * H;
-  const int64_t S = rnn_saved_width(p.mode, H);
+  const int64_t S = p.keep_saved ? rnn_saved_width(p.mode, H) : G;
   const bool lstm = p.mode == RnnMode::lstm;
   if (B > 0) {
     std::memcpy(h_n, h0, B * H * sizeof(T));
@@ -485,8 +492,10 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   const bool peephole = p.w_ch != nullptr;
   run_team<T>(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
     T* mine = space.get() + i * per_thread;
-    if (peephole) forward_loop<T, true>(p, state, c_n, mine, out, saved, j0, j1);
-    else forward_loop<T, false>(p, state, c_n, mine, out, saved, j0, j1);
+    if (peephole && p.keep_saved) forward_loop<T, true, true>(p, state, c_n, mine, out, saved, j0, j1);
+    else if (peephole) forward_loop<T, true, false>(p, state, c_n, mine, out, saved, j0, j1);
+    else if (p.keep_saved) forward_loop<T, false, true>(p, state, c_n, mine, out, saved, j0, j1);
+    else forward_loop<T, false, false>(p, state, c_n, mine, out, saved, j0, j1);
   });
 }
 

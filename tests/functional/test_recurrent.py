@@ -212,3 +212,15 @@ def test_bad_mode():
     a = _sequence_args()
     with pytest.raises(ValueError, match="mode"):
         R.rnn_sequence("lstm2", a["x"], a["h0"], a["w_ih"], a["w_hh"])
+
+
+def test_no_grad_forward_equals_recorded_forward():
+    arrays, _ = random_problem("lstm", 5, 3, 4, 6, seed=2, peephole=True)
+    t = {k: rb.Tensor(v, requires_grad=True) for k, v in arrays.items() if v is not None}
+    args = (t["x"], t["h0"], t["w_ih"], t["w_hh"], t["b_ih"], t["b_hh"])
+    recorded = R.rnn_sequence("lstm", *args, c0=t["c0"], weight_ch=t["w_ch"], lengths=[5, 1, 3])
+    with rb.no_grad():
+        plain = R.rnn_sequence("lstm", *args, c0=t["c0"], weight_ch=t["w_ch"], lengths=[5, 1, 3])
+    assert plain[0].creator is None and recorded[0].creator is not None
+    for a, b in zip(recorded, plain):
+        np.testing.assert_array_equal(a.data, b.data)

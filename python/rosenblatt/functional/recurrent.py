@@ -42,7 +42,7 @@ import numbers
 import numpy as np
 
 from rosenblatt import kernels
-from rosenblatt.autograd import Function
+from rosenblatt.autograd import Function, is_grad_enabled
 from rosenblatt.functional.activation import relu, sigmoid, tanh
 from rosenblatt.functional.dropout import dropout
 from rosenblatt.functional.linalg import linear
@@ -180,8 +180,10 @@ class RNNSequence(Function):
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_ch, mode, lengths, reverse, leak):
         x = np.ascontiguousarray(x)
+        training = is_grad_enabled() and any(ctx.needs_input_grad)  # a backward may follow
         result = kernels.rnn_forward(mode, x, h0, w_ih, w_hh, b_ih, b_hh, c0=c0, w_ch=w_ch,
-                                     lengths=lengths, reverse=reverse, leak=leak)
+                                     lengths=lengths, reverse=reverse, leak=leak,
+                                     training=training)
         ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, w_ch, result.saved)
         ctx.options = dict(lengths=lengths, reverse=reverse, leak=leak)
         ctx.mode = mode

@@ -59,7 +59,7 @@ def _lengths(lengths):
 def rnn_forward(mode: str, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
                 b_ih: np.ndarray | None = None, b_hh: np.ndarray | None = None, *,
                 c0: np.ndarray | None = None, w_ch: np.ndarray | None = None, lengths=None,
-                reverse: bool = False, leak: float = 0.0) -> RnnForward:
+                reverse: bool = False, leak: float = 0.0, training: bool = True) -> RnnForward:
     """One recurrent layer over the time-major sequence ``x``.
 
     Parameters
@@ -80,6 +80,10 @@ def rnn_forward(mode: str, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh
         Process each sequence from its last step back to step 0.
     leak : float
         In [0, 1), RNN modes only: h' = leak h + (1 - leak) act(...).
+    training : bool
+        Save what :func:`rnn_backward` needs. With False (inference) ``saved``
+        holds only the input projections (T, B, G*H), which rnn_backward
+        refuses, and the forward writes about half as much memory.
 
     Returns
     -------
@@ -95,7 +99,7 @@ def rnn_forward(mode: str, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh
     states, saved = _C.rnn_forward(mode, _contiguous(x), _contiguous(h0), _contiguous(c0),
                                    _contiguous(w_ih), _contiguous(w_hh), _contiguous(b_ih),
                                    _contiguous(b_hh), _contiguous(w_ch), _lengths(lengths),
-                                   reverse, leak)
+                                   reverse, leak, training)
     steps = states.shape[0] - (2 if mode == "lstm" else 1)
     return RnnForward(states[:steps], states[steps],
                       states[steps + 1] if mode == "lstm" else None, saved, states)
