@@ -21,7 +21,8 @@ import sys
 # Modules whose register(commands, common) adds `rosenblatt train <family>` subcommands.
 TRAIN_COMMANDS = ("rosenblatt.models.commands", "rosenblatt.classic.commands",
                   "rosenblatt.models.cnn_commands",
-                  "rosenblatt.models.recurrent_commands")
+                  "rosenblatt.models.recurrent_commands",
+                  "rosenblatt.models.transformer_commands")
 
 
 def _info(args: argparse.Namespace) -> int:

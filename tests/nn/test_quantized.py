@@ -31,7 +31,9 @@ def test_quantized_linear_computes_with_the_dequantized_weight(dtype):
     linear = nn.Linear(9, 4, dtype=dtype)
     layer = nn.QuantizedLinear.from_float(linear)
     x = np.random.default_rng(1).standard_normal((2, 3, 9)).astype(dtype)
-    w = layer.weight.data.astype(np.float64) * layer.scale.data[:, None]
+    w = layer.weight_int8.data.astype(np.float64) * layer.weight_scale.data[:, None]
+    np.testing.assert_allclose(layer.weight.data, w, rtol=1e-6)
+    assert layer.weight.dtype == dtype and not layer.weight.requires_grad
     expected = x @ w.T + linear.bias.data
     out = layer(rb.Tensor(x))
     assert out.dtype == dtype and out.shape == (2, 3, 4)
@@ -40,7 +42,7 @@ def test_quantized_linear_computes_with_the_dequantized_weight(dtype):
     assert layer.num_parameters() == 0
     no_bias = nn.QuantizedLinear.from_float(nn.Linear(9, 4, bias=False, dtype=dtype))
     np.testing.assert_allclose(no_bias(rb.Tensor(x)).data,
-                               x @ no_bias.dequantized_weight().T, rtol=1e-5, atol=1e-6)
+                               x @ no_bias.weight.data.T, rtol=1e-5, atol=1e-6)
 
 
 def test_input_gradient_flows_through():
@@ -55,16 +57,17 @@ def test_state_dict_holds_int8_and_scales_and_round_trips_through_a_checkpoint(t
     model = digits_mlp(32)
     nn.quantize_linear_layers(model)
     state = model.state_dict()
-    assert state["0.weight"].dtype == np.int8 and state["0.scale"].dtype == np.float32
-    assert sorted(state) == sorted(f"{i}.{k}" for i in (0, 2, 4) for k in ("weight", "scale", "bias"))
-    int8_bytes = sum(v.data.nbytes for k, v in state.items() if k.endswith("weight"))
+    assert state["0.weight_int8"].dtype == np.int8 and state["0.weight_scale"].dtype == np.float32
+    assert sorted(state) == sorted(f"{i}.{k}" for i in (0, 2, 4)
+                                   for k in ("weight_int8", "weight_scale", "bias"))
+    int8_bytes = sum(v.data.nbytes for k, v in state.items() if k.endswith("weight_int8"))
     assert int8_bytes == (64 * 32 + 32 * 32 + 32 * 10)
     path = tmp_path / "int8.safetensors"
     rb.train.save_checkpoint(path, model)
     fresh = digits_mlp(32)
     nn.quantize_linear_layers(fresh)
     rb.train.load_checkpoint(path, fresh)
-    assert fresh[0].weight.dtype == np.int8
+    assert fresh[0].weight_int8.dtype == np.int8
     x = rb.randn(3, 64)
     np.testing.assert_array_equal(fresh(x).data, model(x).data)
 

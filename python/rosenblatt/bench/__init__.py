@@ -14,7 +14,8 @@ import numpy as np
 from rosenblatt.bench.common import markdown_table, run_case, torch_or_none
 from rosenblatt.runtime import info
 
-FAMILIES = ("gemm", "softmax", "optim", "mlp", "distance", "classic", "attention", "cnn", "conv", "rnn")
+FAMILIES = ("gemm", "softmax", "optim", "mlp", "distance", "classic", "attention", "cnn", "conv", "rnn",
+            "generation")
 
 
 def machine_description() -> str:

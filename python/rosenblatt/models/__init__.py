@@ -23,3 +23,8 @@ __all__ = [
     "to_fully_convolutional",
     "LogisticRegression", "MLPClassifier", "MLPRegressor", "Perceptron"]
 __all__ += ["Attention", "AttentionPooling", "CharLM", "HierarchicalAttentionNetwork", "Seq2Seq"]
+from rosenblatt.models.gpt import GPT
+from rosenblatt.models.mlm import MaskedLanguageModel
+from rosenblatt.models.transformer import Seq2SeqTransformer
+
+__all__ += ["GPT", "MaskedLanguageModel", "Seq2SeqTransformer"]

@@ -6,14 +6,15 @@ one float scale s_j::
     s_j = max_k |W_jk| / 127        (1 for an all-zero row)
     q_jk = clip(round(W_jk / s_j), -127, 127)
 
-so |W_jk - s_j q_jk| <= s_j / 2. The matmul dequantizes on the fly: the scale
-of output channel j factors out of its dot product,
+so |W_jk - s_j q_jk| <= s_j / 2. The matmul dequantizes on the fly::
 
-    y_j = s_j * sum_k x_k q_jk + b_j,
+    y_j = sum_k x_k (s_j q_jk) + b_j,
 
-so the int8 weight is widened to the input's dtype for our GEMM and the
-scales are applied once per output column. The state_dict holds ``weight``
-(int8), ``scale`` and ``bias``: about a quarter of the float32 size.
+which is what the layer computes: its int8 weight is expanded to s_j q_jk in
+the input's dtype for one call of our GEMM (with the bias fused), and
+dropped after it; only the int8 values and the scales are kept. The
+state_dict holds ``weight_int8``, ``weight_scale`` and ``bias``: about a
+quarter of the float32 size.
 :func:`quantize_linear_layers` swaps every Linear of a model in place.
 """
 
@@ -54,10 +55,14 @@ def dequantize_per_channel(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
 class QuantizedLinear(Module):
     """A Linear layer for inference whose weight is int8 with one scale per output channel.
 
-    Build it with :meth:`from_float`. Its buffers are ``weight`` (int8,
-    (out, in)), ``scale`` ((out,), the float dtype of the original layer) and
-    ``bias`` ((out,), or absent). It has no trainable parameters; the input
-    gradient still flows through it.
+    Build it with :meth:`from_float`. Its buffers (the state_dict) are
+    ``weight_int8`` (int8, (out, in)), ``weight_scale`` ((out,), the float
+    dtype of the original layer) and ``bias`` ((out,), or absent).
+    ``weight`` reads as the dequantized float weight s_j q_jk (no gradient),
+    so code that takes a Linear's ``weight`` and ``bias`` to fuse them into
+    its own GEMM (attention's output projection, a transformer's
+    feed-forward with its fused ReLU) runs unchanged on a quantized layer.
+    It has no trainable parameters; the input gradient still flows through it.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -65,9 +70,9 @@ class QuantizedLinear(Module):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
         dtype = np.dtype(dtype)
-        self.register_buffer("weight", Tensor(np.zeros((self.out_features, self.in_features),
-                                                       np.int8)))
-        self.register_buffer("scale", Tensor(np.ones(self.out_features, dtype)))
+        self.register_buffer("weight_int8", Tensor(np.zeros((self.out_features,
+                                                             self.in_features), np.int8)))
+        self.register_buffer("weight_scale", Tensor(np.ones(self.out_features, dtype)))
         self.register_buffer("bias", Tensor(np.zeros(self.out_features, dtype)) if bias else None)
 
     @classmethod
@@ -78,22 +83,22 @@ class QuantizedLinear(Module):
         layer = cls(linear.in_features, linear.out_features, linear.bias is not None,
                     linear.weight.dtype)
         q, scale = quantize_per_channel(linear.weight.data)
-        layer.weight.data[...] = q
-        layer.scale.data[...] = scale
+        layer.weight_int8.data[...] = q
+        layer.weight_scale.data[...] = scale
         if linear.bias is not None:
             layer.bias.data[...] = linear.bias.data
         return layer
 
-    def dequantized_weight(self) -> np.ndarray:
-        return dequantize_per_channel(self.weight.data, self.scale.data)
+    @property
+    def weight(self) -> Tensor:
+        """The dequantized weight s_j q_jk, (out, in), in the layer's float dtype."""
+        return Tensor(dequantize_per_channel(self.weight_int8.data, self.weight_scale.data))
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if input.dtype != self.scale.dtype:
+        if input.dtype != self.weight_scale.dtype:
             raise TypeError(f"QuantizedLinear: input dtype {input.dtype} does not match the "
-                            f"layer's {self.scale.dtype}")
-        widened = Tensor(self.weight.data.astype(input.dtype))  # exact: |q| <= 127
-        out = F.linear(input, widened) * self.scale
-        return out if self.bias is None else out + self.bias
+                            f"layer's {self.weight_scale.dtype}")
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -104,7 +109,9 @@ def quantize_linear_layers(model: Module) -> list[str]:
     """Replace every Linear submodule of ``model`` by its :class:`QuantizedLinear`, in place.
 
     Returns the replaced names. A bare Linear cannot replace itself: use
-    :meth:`QuantizedLinear.from_float` for that.
+    :meth:`QuantizedLinear.from_float` for that. (A ``MultiheadAttention``'s
+    ``in_proj_weight`` is not a Linear layer and stays in floating point; its
+    ``out_proj`` is quantized.)
     """
     if isinstance(model, Linear):
         raise TypeError("quantize_linear_layers: model is itself a Linear; "

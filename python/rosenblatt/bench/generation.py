@@ -1,0 +1,63 @@
+"""Benchmark of GPT generation: the next token with the KV cache against recomputing the prefix.
+
+A character GPT (d_model 128, 4 heads, 4 layers, batch 1) holds a context of
+256 tokens. The cached step runs the one new token through every block,
+attending to the 256 cached keys and values; the uncached step runs the
+forward pass over all 257 positions and keeps the last logits (what
+generation without a cache does for every token). The KV cache's speedup is
+the ratio of the two rows (target: >= 5x).
+
+Run: ``rosenblatt bench --only generation``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rosenblatt.bench.common import Case
+
+CONTEXT = 256
+SHAPE = dict(vocab_size=96, block_size=512, d_model=128, nhead=4, num_layers=4)
+
+
+def _model_and_context():
+    import rosenblatt as rb
+    from rosenblatt.models.gpt import GPT
+
+    rb.manual_seed(0)
+    model = GPT(**SHAPE).eval()
+    ids = np.random.default_rng(0).integers(0, SHAPE["vocab_size"], (1, CONTEXT + 1))
+    return model, ids
+
+
+def cases(quick: bool = False) -> list[Case]:
+    import rosenblatt as rb
+    from rosenblatt.models.gpt import KVCache
+
+    model, ids = _model_and_context()
+    with rb.no_grad():
+        prefilled = model.new_cache()
+        model(ids[:, :CONTEXT], prefilled)
+
+    def cached_step():
+        cache = KVCache(len(model.blocks))  # the 256 cached positions, never grown in place
+        cache.keys, cache.values = list(prefilled.keys), list(prefilled.values)
+        with rb.no_grad():
+            return model(ids[:, CONTEXT:], cache).data[:, -1]
+
+    def recompute_step():
+        with rb.no_grad():
+            return model(ids).data[:, -1]
+
+    name = (f"GPT next token at context {CONTEXT} (d_model {SHAPE['d_model']}, "
+            f"{SHAPE['num_layers']} layers)")
+    return [Case(f"{name}, KV cache", {"rosenblatt": cached_step}),
+            Case(f"{name}, recomputing the prefix", {"rosenblatt": recompute_step})]
+
+
+def speedup(rounds: int = 11) -> float:
+    """How many times faster the cached step is than recomputing the prefix (medians)."""
+    from rosenblatt.bench.common import run_case
+
+    cached, recompute = (run_case(case, rounds=rounds).seconds["rosenblatt"] for case in cases())
+    return recompute / cached
