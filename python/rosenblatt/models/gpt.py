@@ -226,6 +226,7 @@ class CharLMTask:
         from rosenblatt.text import CharVocab
 
         train, validation = load_text_corpus("train"), load_text_corpus("validation")
+        self.train_text, self.validation_text = train, validation
         self.vocab = CharVocab(CharVocab.build([train]).itos + list(extra_tokens))
         self.train = np.array(self.vocab.encode(train), np.int64)
         self.validation = np.array(self.vocab.encode(validation), np.int64)
@@ -265,10 +266,10 @@ class CharLMTask:
     def unigram_perplexity(self, block_size: int, max_windows: int | None = None) -> float:
         """The perplexity of the training character frequencies (add-one) on the targets that
         :meth:`perplexity` scores for a model of ``block_size``."""
-        counts = np.bincount(self.train, minlength=len(self.vocab)) + 1.0
-        log_p = np.log(counts / counts.sum())
+        from rosenblatt.models.charlm import unigram_perplexity
+
         count = (len(self.validation) - 1) // block_size
         if max_windows is not None:
             count = min(count, max_windows)
-        targets = self.validation[1:count * block_size + 1]
-        return float(np.exp(-log_p[targets].mean()))
+        return unigram_perplexity(self.train_text, self.validation_text[1:count * block_size + 1],
+                                  self.vocab)
