@@ -1,6 +1,6 @@
 """Benchmark of GPT generation: the next token with the KV cache against recomputing the prefix.
 
-A character GPT (d_model 128, 4 heads, 4 layers, batch 1) holds a context of
+A character GPT (d_model 256, 8 heads, 4 layers, batch 1) holds a context of
 256 tokens. The cached step runs the one new token through every block,
 attending to the 256 cached keys and values; the uncached step runs the
 forward pass over all 257 positions and keeps the last logits (what
@@ -17,7 +17,7 @@ import numpy as np
 from rosenblatt.bench.common import Case
 
 CONTEXT = 256
-SHAPE = dict(vocab_size=96, block_size=512, d_model=128, nhead=4, num_layers=4)
+SHAPE = dict(vocab_size=96, block_size=512, d_model=256, nhead=8, num_layers=4)
 
 
 def _model_and_context():
