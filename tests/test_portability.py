@@ -108,6 +108,18 @@ for dtype in (np.float32, np.float64):
                                                    1)).all()
     np.testing.assert_allclose(kernels.adaptive_avg_pool2d(img, 1)[..., 0, 0], img.mean((2, 3)),
                                rtol=tol, atol=tol)
+    xs = rng.standard_normal((4, 8, 7)).astype(dtype)
+    h0 = np.zeros((8, 48), dtype)
+    for mode, gates in (("lstm", 4), ("gru", 3), ("rnn_tanh", 1)):
+        w_ih = (0.3 * rng.standard_normal((gates * 48, 7))).astype(dtype)
+        w_hh = (0.1 * rng.standard_normal((gates * 48, 48))).astype(dtype)
+        seq = kernels.rnn_forward(mode, xs, h0, w_ih, w_hh, c0=h0 if mode == "lstm" else None,
+                                  lengths=[4, 2, 3, 1, 4, 4, 2, 3])
+        grads = kernels.rnn_backward(mode, xs, seq.saved, w_ih, w_hh, dout=seq.output,
+                                     lengths=[4, 2, 3, 1, 4, 4, 2, 3])
+        assert all(g is None or np.isfinite(g).all() for g in grads)
+        if mode == "rnn_tanh":  # the first step from a zero state: tanh(x_0 W_ih^T)
+            np.testing.assert_allclose(seq.output[0], np.tanh(xs[0] @ w_ih.T), rtol=tol, atol=tol)
 print("ran")
 """
 

@@ -233,9 +233,12 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
   }
 }
 
+// b_hn: the n gate's recurrent bias (zeros when the layer has none: a load
+// under a condition in a vectorized loop may become a masked load, which an
+// emulator can fault on even where the mask is empty).
 template <class T, bool Keep>
 void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
-                       T* h_next, T* y, bool is_live, int64_t j0, int64_t j1) {
+                       const T* b_hn, T* h_next, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   T* ghn_s = s + 3 * H;
   if constexpr (Keep) copy_units(s + 4 * H, h, j0, j1);
@@ -246,12 +249,11 @@ void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, c
     zero_units(y, j0, j1);
     return;
   }
-  const T* b_hn = p.b_hh ? p.b_hh + 2 * H : nullptr;
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
     const T r = sigmoid(s[j] + rec[j]);
     const T z = sigmoid(s[H + j] + rec[rs + j]);
-    const T ghn = rec[2 * rs + j] + (b_hn ? b_hn[j] : T(0));
+    const T ghn = rec[2 * rs + j] + b_hn[j];
     const T n = tanh_approx(s[2 * H + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
     if constexpr (Keep) s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
@@ -384,8 +386,8 @@ int64_t forward_slice_size(const RnnProblem<T>& p, int64_t w) {
 
 // The forward time loop on the units [j0, j1) of one thread.
 template <class T, bool Peephole, bool Keep>
-void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* space, T* out, T* saved,
-                  int64_t j0, int64_t j1) {
+void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, const T* b_hn, T* space,
+                  T* out, T* saved, int64_t j0, int64_t j1) {
   const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
   const int64_t gates = rnn_gates(p.mode);
   const int64_t S = Keep ? rnn_saved_width(p.mode, H) : gates * H;
@@ -411,7 +413,8 @@ void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, T* space, T* 
           lstm_forward_units<T, Peephole, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H, c + b * H,
                                           y, on, j0, j1);
         else if (p.mode == RnnMode::gru)
-          gru_forward_units<T, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H, y, on, j0, j1);
+          gru_forward_units<T, Keep>(p, s, r, w_pad, h + b * H, b_hn, h_next + b * H, y, on, j0,
+                                     j1);
         else
           rnn_forward_units<T, Keep>(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
       }
@@ -489,13 +492,19 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   const int64_t team = loop_threads(p);
   const int64_t per_thread = forward_slice_size(p, widest_slice(H, team));
   Buffer<T> space(team * per_thread);
+  Buffer<T> no_bias(p.b_hh ? 1 : H, true);
+  const T* b_hn = p.b_hh ? p.b_hh + 2 * H : no_bias.get();  // read by the GRU only
   const bool peephole = p.w_ch != nullptr;
   run_team<T>(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
     T* mine = space.get() + i * per_thread;
-    if (peephole && p.keep_saved) forward_loop<T, true, true>(p, state, c_n, mine, out, saved, j0, j1);
-    else if (peephole) forward_loop<T, true, false>(p, state, c_n, mine, out, saved, j0, j1);
-    else if (p.keep_saved) forward_loop<T, false, true>(p, state, c_n, mine, out, saved, j0, j1);
-    else forward_loop<T, false, false>(p, state, c_n, mine, out, saved, j0, j1);
+    if (peephole && p.keep_saved)
+      forward_loop<T, true, true>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+    else if (peephole)
+      forward_loop<T, true, false>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+    else if (p.keep_saved)
+      forward_loop<T, false, true>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+    else
+      forward_loop<T, false, false>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
   });
 }
 
