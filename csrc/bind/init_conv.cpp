@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bind/arrays.h"
+#include "bind/int_tuple.h"
 #include "bind/scalars.h"
 #include "common/parallel.h"
 #include "common/simd.h"
@@ -20,28 +21,13 @@ namespace {
 
 using rb::bind::checked_mul;
 using rb::bind::float_array;
+using rb::bind::int_tuple;
 using rb::bind::integer;
 using rb::bind::require_c_contiguous;
 using rb::bind::require_ndim;
 using rb::bind::require_same_dtype;
 using rb::bind::shape_str;
 using rb::cpu::Conv2dShape;
-
-// A sequence of `n` ints, each >= minimum.
-template <size_t n>
-std::array<int64_t, n> ints(const py::object& obj, const char* name, int64_t minimum) {
-  RB_CHECK_TYPE(py::isinstance<py::sequence>(obj) && !py::isinstance<py::str>(obj), name,
-                " must be a sequence of ", n, " ints, got ", rb::bind::type_name(obj));
-  const auto seq = py::reinterpret_borrow<py::sequence>(obj);
-  RB_CHECK(seq.size() == n, name, " must have ", n, " values, got ", seq.size());
-  std::array<int64_t, n> out{};
-  for (size_t i = 0; i < n; ++i) {
-    out[i] = integer(seq[i], name);
-    RB_CHECK(out[i] >= minimum, name, " must be >= ", minimum, ", got ", out[i]);
-    RB_CHECK(out[i] < (int64_t{1} << 31), name, " is too large: ", out[i]);
-  }
-  return out;
-}
 
 // A 4-D C-contiguous float array of `dtype_of`'s dtype (when given).
 py::array tensor4(const py::object& obj, const char* name, const py::array* dtype_of = nullptr,
@@ -56,8 +42,8 @@ py::array tensor4(const py::object& obj, const char* name, const py::array* dtyp
 // Stride, dilation and groups into `s`, with the channel counts checked.
 void set_geometry(Conv2dShape& s, const py::object& stride, const py::object& dilation,
                   const py::object& groups_obj) {
-  const auto st = ints<2>(stride, "stride", 1);
-  const auto di = ints<2>(dilation, "dilation", 1);
+  const auto st = int_tuple<2>(stride, "stride", 1);
+  const auto di = int_tuple<2>(dilation, "dilation", 1);
   s.stride_h = st[0], s.stride_w = st[1], s.dilation_h = di[0], s.dilation_w = di[1];
   s.groups = integer(groups_obj, "groups");
   RB_CHECK(s.groups >= 1, "groups must be >= 1, got ", s.groups);
@@ -97,7 +83,7 @@ py::array conv2d_forward(const py::object& x_obj, const py::object& w_obj,
   RB_CHECK(w.shape(1) * s.groups == s.in_channels, "weight of shape ", shape_str(w), " expects ",
            w.shape(1) * s.groups, " input channels, the input of shape ", shape_str(x), " has ",
            s.in_channels);
-  const auto pad = ints<4>(padding, "padding", 0);  // top, bottom, left, right
+  const auto pad = int_tuple<4>(padding, "padding", 0);  // top, bottom, left, right
   const int64_t span_h = s.dilation_h * (s.kernel_h - 1) + 1;
   const int64_t span_w = s.dilation_w * (s.kernel_w - 1) + 1;
   const int64_t padded_h = s.in_h + pad[0] + pad[1], padded_w = s.in_w + pad[2] + pad[3];
@@ -148,9 +134,9 @@ py::tuple conv2d_backward(const py::object& dy_obj, const py::object& x_obj,
   py::array x, w;
   if (!x_obj.is_none()) x = tensor4(x_obj, "input", &dy, "grad_output");
   if (!w_obj.is_none()) w = tensor4(w_obj, "weight", &dy, "grad_output");
-  const auto size = ints<2>(input_size, "input_size", 1);
-  const auto kernel = ints<2>(kernel_size, "kernel_size", 1);
-  const auto pad = ints<2>(padding, "padding", 0);  // top, left
+  const auto size = int_tuple<2>(input_size, "input_size", 1);
+  const auto kernel = int_tuple<2>(kernel_size, "kernel_size", 1);
+  const auto pad = int_tuple<2>(padding, "padding", 0);  // top, left
   const int64_t g = integer(groups, "groups");
   RB_CHECK(g >= 1, "groups must be >= 1, got ", g);
   Conv2dShape s;
