@@ -98,3 +98,16 @@ def test_bad_arguments_raise_naming_them():
         nn.SoftPrompt(2, 4)(rb.randn(3, 4))
     with pytest.raises(TypeError, match="embed"):
         nn.PromptTuned(nn.Linear(2, 2), 3)
+
+
+def test_prompt_tuning_wraps_a_frozen_gpt():
+    rb.manual_seed(0)
+    gpt = rb.models.GPT(vocab_size=12, block_size=16, d_model=16, nhead=2, num_layers=1)
+    ids = np.random.default_rng(0).integers(0, 12, (3, 6))
+    np.testing.assert_allclose(gpt.forward_embeddings(gpt.embed(ids)).data, gpt(ids).data)
+    tuned = nn.PromptTuned(gpt, num_virtual_tokens=4, init_from=gpt.token_embedding.weight)
+    logits = tuned(ids)
+    assert logits.shape == (3, 10, 12)
+    F.cross_entropy(logits[:, 4:].reshape(-1, 12), ids.reshape(-1)).backward()
+    assert tuned.prompt.weight.grad is not None
+    assert all(p.grad is None for p in gpt.parameters())
