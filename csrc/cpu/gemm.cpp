@@ -20,6 +20,11 @@
 // Threads: C is split into a tm x tn grid of rectangles (tm tn = threads,
 // chosen to balance whole tiles); each thread packs and computes its own
 // rectangle, so no barriers are needed.
+//
+// Products of a few rows (m <= kFewRows: one token at a time through a
+// layer, as in cached generation) skip packing: packing op(B) would read and
+// write all of B to use each element m times. They run as m matrix-vector
+// products straight from B's layout instead (few_rows_product).
 #include "cpu/gemm.h"
 
 #include <cstdlib>
@@ -326,6 +331,65 @@ void gemm_empty_k(const GemmProblem<T>& pr) {
   epilogue(pr.c, pr.ldc, pr.m, pr.n, pr.bias, pr.activation);
 }
 
+// Rows up to which a product runs as matrix-vector products (no packing).
+constexpr int64_t kFewRows = 4;
+// Columns of C per block of the few-row path (its m x block of C stays in L1).
+constexpr int64_t kFewRowsBlock = 512;
+
+// c[i, j0:j1] = alpha sum_p a[i, p] op(B)[p, j] (+ beta c) for i < m, then the
+// epilogue; a's rows are contiguous (a_cs == 1). Two layouts of op(B):
+//   b_rs == 1 (op(B) = W^T, W (n, k) row-major): each c[i, j] is a dot product
+//     of a's row i with W's row j, both contiguous;
+//   b_cs == 1 (B (k, n) row-major): c[i, :] accumulates a[i, p] * B[p, :]
+//     over p, a contiguous axpy per row of B.
+template <class T>
+void few_rows_product(const GemmProblem<T>& pr, int64_t j0, int64_t j1) {
+  const int64_t m = pr.m, k = pr.k;
+  for (int64_t jb = j0; jb < j1; jb += kFewRowsBlock) {
+    const int64_t je = min64(j1, jb + kFewRowsBlock), cols = je - jb;
+    T acc[kFewRows][kFewRowsBlock];
+    if (pr.b_rs == 1) {
+      for (int64_t j = jb; j < je; ++j) {
+        const T* w = pr.b + j * pr.b_cs;
+        for (int64_t i = 0; i < m; ++i) {
+          const T* a = pr.a + i * pr.a_rs;
+          T dot = 0;
+#pragma omp simd reduction(+ : dot)
+          for (int64_t p = 0; p < k; ++p) dot += a[p] * w[p];
+          acc[i][j - jb] = dot;
+        }
+      }
+    } else {
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < cols; ++j) acc[i][j] = 0;
+      for (int64_t p = 0; p < k; ++p) {
+        const T* brow = pr.b + p * pr.b_rs + jb;
+        for (int64_t i = 0; i < m; ++i) {
+          const T a = pr.a[i * pr.a_rs + p];
+          T* out = acc[i];
+#pragma omp simd
+          for (int64_t j = 0; j < cols; ++j) out[j] += a * brow[j];
+        }
+      }
+    }
+    for (int64_t i = 0; i < m; ++i) {
+      T* c = pr.c + i * pr.ldc + jb;
+      if (pr.beta != T(0)) {
+        for (int64_t j = 0; j < cols; ++j) c[j] = pr.alpha * acc[i][j] + pr.beta * c[j];
+      } else {
+        for (int64_t j = 0; j < cols; ++j) c[j] = pr.alpha * acc[i][j];
+      }
+    }
+    epilogue(pr.c + jb, pr.ldc, m, cols, pr.bias ? pr.bias + jb : nullptr, pr.activation);
+  }
+}
+
+template <class T>
+bool takes_few_rows_path(const GemmProblem<T>& pr) {
+  return pr.m <= kFewRows && pr.k > 0 && pr.b_packed == nullptr && pr.a_cs == 1 &&
+         (pr.b_rs == 1 || pr.b_cs == 1);
+}
+
 // Threads worth using for one product: small ones stay on one thread, where
 // waking a team would cost more than it saves.
 template <class T>
@@ -339,6 +403,13 @@ void gemm_on(const GemmProblem<T>& pr, int64_t threads, T* space) {
   using K = Blocking<T>;
   if (pr.m == 0 || pr.n == 0) return;
   if (pr.k == 0) return gemm_empty_k(pr);
+  if (takes_few_rows_path(pr)) {
+    parallel_for(0, ceil_div(pr.n, K::nr), threads > 1 ? 1 : ceil_div(pr.n, K::nr),
+                 [&](int64_t lo, int64_t hi) {
+                   few_rows_product(pr, lo * K::nr, min64(pr.n, hi * K::nr));
+                 });
+    return;
+  }
 
   // Split C into a tm x tn grid of whole tiles, one rectangle per thread,
   // picking the grid whose largest rectangle is smallest (ties: split m).

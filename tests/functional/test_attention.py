@@ -211,3 +211,19 @@ def test_native_path_equals_composed_oracle():
     out, _ = composed_attention(*tensors, np.where(mask, 0, -np.inf).astype(np.float32))
     out.backward(do)
     assert_close(native, (out.data,) + tuple(t.grad.data for t in tensors), np.float32)
+
+
+@pytest.mark.parametrize("tq", [1, 4, 5])
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_few_queries_composed_path_equals_the_kernel(tq, is_causal):
+    # Up to FEW_QUERIES query rows (a cached decoding step) attention runs
+    # composed; it must give what the flash kernel gives.
+    from rosenblatt import kernels
+
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal(s).astype(np.float32)
+               for s in ((2, 3, tq, 16), (2, 3, 37, 16), (2, 3, 37, 8)))
+    ours = F.scaled_dot_product_attention(rb.Tensor(q), rb.Tensor(k), rb.Tensor(v),
+                                          is_causal=is_causal)
+    kernel_out, _ = kernels.attention_forward(q, k, v, is_causal=is_causal)
+    np.testing.assert_allclose(ours.data, kernel_out, rtol=1e-5, atol=1e-6)

@@ -388,3 +388,26 @@ def test_unaligned_strides_raise():
     odd = np.lib.stride_tricks.as_strided(np.zeros(100, np.float32), shape=(3, 3), strides=(6, 4))
     with pytest.raises(ValueError, match="not a multiple of its item size"):
         kernels.gemm(odd, f32(3, 3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m", [1, 2, 4, 5])
+@pytest.mark.parametrize("trans_b", [False, True])
+@pytest.mark.parametrize("activation", [None, "gelu"])
+def test_few_row_products(isa, dtype, m, trans_b, activation):
+    # m <= 4 rows run as matrix-vector products straight from B (dot products
+    # for a transposed B, row updates otherwise), in blocks of 512 columns.
+    rng = np.random.default_rng(11)
+    n, k = 1031, 300
+    a = random(rng, (m, k), dtype)
+    b = random(rng, (n, k), dtype).T if trans_b else random(rng, (k, n), dtype)
+    bias, c = random(rng, (n,), dtype), random(rng, (m, n), dtype)
+    expected, bound = reference(a, b, bias=bias, activation=activation)
+    assert_matches(kernels.gemm(a, b, bias=bias, activation=activation), expected, bound)
+    expected, bound = reference(a, b, alpha=0.5, beta=-2.0, c=c)
+    out = c.copy()
+    kernels.gemm(a, b, alpha=0.5, beta=-2.0, out=out)
+    assert_matches(out, expected, bound)
+    strided = random(rng, (m, 2 * k), dtype)[:, ::2]     # rows not contiguous: the packed path
+    expected, bound = reference(strided, b)
+    assert_matches(kernels.gemm(strided, b), expected, bound)

@@ -22,8 +22,11 @@ Two implementations:
   there is no dropout and the mask needs no gradient;
 - :func:`composed_attention`, written from matmul / softmax / dropout, which
   materializes P: the fallback for dropout, the path that can return the
-  attention weights (``nn.MultiheadAttention(need_weights=True)``), and the
-  oracle the native kernel is tested against.
+  attention weights (``nn.MultiheadAttention(need_weights=True)``), the path
+  of a few queries (Tq <= FEW_QUERIES, a decoding step against a KV cache:
+  P is then only Tq x Tk, and the kernel's per-head packing of K and V would
+  cost three times the products themselves), and the oracle the native
+  kernel is tested against.
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ from rosenblatt.functional.dropout import check_probability, dropout
 from rosenblatt.functional.elementwise import where
 from rosenblatt.functional.linalg import matmul
 from rosenblatt.tensor import Tensor
+
+
+# Up to this many query rows, attention runs composed (see the module docstring).
+FEW_QUERIES = 4
 
 
 def _check_qkv(query, key, value, op: str) -> None:
@@ -250,7 +257,7 @@ def attention(query: Tensor, key: Tensor, value: Tensor, *, attn_mask=None,
                              f"(batch, Tk) = ({lead[0] if lead else '?'}, {tk}), got "
                              f"{kb.dtype} {kb.shape}")
         key_padding_bias = kb
-    if need_weights or p > 0.0 or isinstance(bias, Tensor):
+    if need_weights or p > 0.0 or isinstance(bias, Tensor) or tq <= FEW_QUERIES:
         out, weights = composed_attention(query, key, value, bias, key_padding_bias, is_causal,
                                           scale, p)
         return out, (weights if need_weights else None)
