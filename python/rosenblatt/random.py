@@ -16,16 +16,21 @@ import numpy as np
 _generator = np.random.default_rng()
 
 
+def nonnegative_int(value, name: str) -> int:
+    """``value`` as an int >= 0 (seeds, counts): TypeError or ValueError naming ``name`` otherwise."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return value
+
+
 def manual_seed(seed: int) -> np.random.Generator:
     """Reseed the library's generator (a non-negative int) and return it."""
     global _generator
-    try:
-        seed = operator.index(seed)
-    except TypeError:
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}") from None
-    if seed < 0:
-        raise ValueError(f"seed must be >= 0, got {seed}")
-    _generator = np.random.default_rng(seed)
+    _generator = np.random.default_rng(nonnegative_int(seed, "seed"))
     return _generator
 
 

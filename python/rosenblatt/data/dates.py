@@ -21,10 +21,11 @@ pairs is always scored on the same dates.
 from __future__ import annotations
 
 import datetime
-import operator
 from typing import Callable, Sequence
 
 import numpy as np
+
+from rosenblatt.random import generator, nonnegative_int
 
 MIN_DATE = datetime.date(1950, 1, 1)
 MAX_DATE = datetime.date(2049, 12, 31)
@@ -114,21 +115,9 @@ def _check_formats(formats: Sequence[str] | None) -> tuple[str, ...]:
     return formats
 
 
-def _count(n, name: str) -> int:
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"{name} must be an int, got {type(n).__name__}") from None
-    if n < 0:
-        raise ValueError(f"{name} must be >= 0, got {n}")
-    return n
-
-
 def _rng(seed) -> np.random.Generator:
     """A generator from an int seed (or a tuple of ints), or the library's generator for None."""
     if seed is None:
-        from rosenblatt.random import generator
-
         return generator()
     return np.random.default_rng(seed)
 
@@ -149,7 +138,7 @@ def date_pairs(n: int, seed: int | None = None, formats: Sequence[str] | None = 
     from rosenblatt's generator (so ``rb.manual_seed`` makes it repeatable).
     ``formats`` restricts the formats to those names.
     """
-    n = _count(n, "n")
+    n = nonnegative_int(n, "n")
     formats = _check_formats(formats)
     rng = _rng(seed)
     days = rng.integers(0, NUM_DAYS, size=n)
@@ -166,11 +155,11 @@ def date_translation_split(n_train: int, n_test: int = 1000, seed: int = 0,
     ``n_test``, ``seed`` and ``formats``: every training size is scored on
     the same held-out dates written the same way.
     """
-    n_train, n_test = _count(n_train, "n_train"), _count(n_test, "n_test")
+    n_train, n_test = nonnegative_int(n_train, "n_train"), nonnegative_int(n_test, "n_test")
     if n_train + n_test > NUM_DAYS:
         raise ValueError(f"n_train + n_test must be <= {NUM_DAYS} (the distinct dates of "
                          f"{MIN_DATE}..{MAX_DATE}), got {n_train + n_test}")
-    seed = _count(seed, "seed")
+    seed = nonnegative_int(seed, "seed")
     formats = _check_formats(formats)
     days = np.random.default_rng((seed, 0)).permutation(NUM_DAYS)
     test_formats = np.random.default_rng((seed, 1)).integers(0, len(formats), size=n_test)
