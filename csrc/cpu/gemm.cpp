@@ -14,8 +14,9 @@
 // with GCC vector extensions; each ISA compiles it with its own vector width
 // and tile shape (MR rows x NV vectors sized to the register file). Packing
 // reads A and B through arbitrary strides, so transposed and strided views
-// need no copy. The epilogue (bias, activation) runs on each tile right after
-// its last k block is stored, while the tile is still in L1.
+// need no copy. The bias is added in registers as the last k block is
+// stored; the activation runs on each tile right after, while it is still in
+// L1.
 //
 // Threads: C is split into a tm x tn grid of rectangles (tm tn = threads,
 // chosen to balance whole tiles); each thread packs and computes its own
@@ -149,13 +150,30 @@ void interleave_lines(int64_t kc, const T* src, int64_t stride, T* out) {
 template <class T>
 void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
   constexpr int mr = Blocking<T>::mr;
+  if (rs == 1) {  // columns are contiguous (op(A) = X^T): copy runs of them
+    // Column p is read once, front to back, for every sliver: sliver by
+    // sliver instead would revisit each column mc / MR times, and columns
+    // a multiple of 4 KiB apart evict one another from L1 in between.
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* column = a + p * cs;
+      for (int64_t i0 = 0; i0 < mc; i0 += mr) {
+        const int64_t rows = min64(mr, mc - i0);
+        T* dst = out + i0 * kc + p * mr;
+        if (rows == mr) {  // a constant size: a few vector moves
+          std::memcpy(dst, column + i0, mr * sizeof(T));
+        } else {
+          std::memcpy(dst, column + i0, rows * sizeof(T));
+          for (int64_t r = rows; r < mr; ++r) dst[r] = T(0);
+        }
+      }
+    }
+    return;
+  }
   for (int64_t i0 = 0; i0 < mc; i0 += mr, out += mr * kc) {
     const int64_t rows = min64(mr, mc - i0);
     const T* src = a + i0 * rs;
     if (rows == mr && cs == 1) {  // rows are contiguous (row-major A)
       interleave_lines<mr>(kc, src, rs, out);
-    } else if (rows == mr && rs == 1) {  // columns are contiguous (op(A) = X^T): copy them
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * mr, src + p * cs, mr * sizeof(T));
     } else {
       for (int64_t p = 0; p < kc; ++p)
         for (int r = 0; r < mr; ++r) out[p * mr + r] = r < rows ? src[r * rs + p * cs] : T(0);
@@ -169,12 +187,26 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
 template <class T>
 void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) {
   constexpr int nr = Blocking<T>::nr;
+  if (cs == 1) {  // rows are contiguous (row-major B): copy runs of them, row by row (see pack_a)
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* row = b + p * rs;
+      for (int64_t j0 = 0; j0 < nc; j0 += nr) {
+        const int64_t cols = min64(nr, nc - j0);
+        T* dst = out + j0 * kc + p * nr;
+        if (cols == nr) {
+          std::memcpy(dst, row + j0, nr * sizeof(T));
+        } else {
+          std::memcpy(dst, row + j0, cols * sizeof(T));
+          for (int64_t c = cols; c < nr; ++c) dst[c] = T(0);
+        }
+      }
+    }
+    return;
+  }
   for (int64_t j0 = 0; j0 < nc; j0 += nr, out += nr * kc) {
     const int64_t cols = min64(nr, nc - j0);
     const T* src = b + j0 * cs;
-    if (cols == nr && cs == 1) {  // rows of the sliver are contiguous: copy them
-      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, src + p * rs, nr * sizeof(T));
-    } else if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
+    if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
       interleave_lines<nr>(kc, src, cs, out);
     } else {
       for (int64_t p = 0; p < kc; ++p)
@@ -183,12 +215,13 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) 
   }
 }
 
-// C[0:R, 0:NR] = alpha * (A sliver . B sliver)[0:R] + beta * C, C not read
-// when beta == 0. R = MR for whole slivers; an edge sliver of fewer rows
-// computes only those.
+// C[0:R, 0:NR] = alpha * (A sliver . B sliver)[0:R] + beta * C + bias, C
+// not read when beta == 0, bias (NR values added to every row) null or given
+// with the last k block only. R = MR for whole slivers; an edge sliver of
+// fewer rows computes only those.
 template <class T, int R>
 void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* __restrict c,
-                  int64_t ldc, T alpha, T beta) {
+                  int64_t ldc, T alpha, T beta, const T* __restrict bias) {
   using K = Blocking<T>;
   using vec = typename K::vec;
   constexpr int nv = K::nv, lanes = K::lanes;
@@ -197,6 +230,11 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < nv; ++v) acc[r][v] = vec{};
+  vec add[nv] = {};
+  if (bias != nullptr) {
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; ++v) std::memcpy(&add[v], bias + v * lanes, sizeof(vec));
+  }
   for (int64_t p = 0; p < kc; ++p, ap += K::mr, bp += K::nr) {
     vec b[nv];
 #pragma GCC unroll 4
@@ -214,6 +252,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
     for (int v = 0; v < nv; ++v) {
       T* dst = c + r * ldc + v * lanes;
       vec out = alpha * acc[r][v];
+      if (bias != nullptr) out += add[v];
       if (beta != T(0)) {
         vec old;
         std::memcpy(&old, dst, sizeof old);
@@ -225,7 +264,7 @@ void micro_kernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T*
 }
 
 template <class T>
-using MicroKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T);
+using MicroKernel = void (*)(int64_t, const T*, const T*, T*, int64_t, T, T, const T*);
 
 // The micro-kernel computing `rows` rows, 1 <= rows <= MR.
 template <class T, int... R>
@@ -274,7 +313,6 @@ void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0
                     T* space) {
   using K = Blocking<T>;
   constexpr int mr = K::mr, nr = K::nr;
-  const bool has_epilogue = pr.bias != nullptr || pr.activation != Activation::none;
   T* bpack = space;
   T* apack = space + K::kc * K::nc;
   alignas(64) T edge[mr * nr];
@@ -298,22 +336,25 @@ void gemm_rectangle(const GemmProblem<T>& pr, int64_t m0, int64_t m1, int64_t n0
             // Prepacked B (pack_b_slivers): sliver s holds all k rows, block pc at s k NR + pc NR.
             const T* bp = pr.b_packed ? pr.b_packed + (jc + jr) / nr * (pr.k * nr) + pc * nr
                                       : bpack + jr * kc;
+            // The bias is added as the last k block is stored, the activation right after.
+            const T* bias = last && pr.bias ? pr.bias + jc + jr : nullptr;
             if (rows == mr && cols == nr) {
-              micro_kernel<T, mr>(kc, ap, bp, c, pr.ldc, pr.alpha, beta);
+              micro_kernel<T, mr>(kc, ap, bp, c, pr.ldc, pr.alpha, beta, bias);
             } else if (cols == nr) {  // a short sliver: only its rows
               micro_kernel_for<T>(rows, std::make_integer_sequence<int, mr>{})(
-                  kc, ap, bp, c, pr.ldc, pr.alpha, beta);
+                  kc, ap, bp, c, pr.ldc, pr.alpha, beta, bias);
             } else {  // a narrow tile: compute it whole, store the valid columns
               micro_kernel_for<T>(rows, std::make_integer_sequence<int, mr>{})(
-                  kc, ap, bp, edge, nr, pr.alpha, T(0));
+                  kc, ap, bp, edge, nr, pr.alpha, T(0), nullptr);
               for (int64_t r = 0; r < rows; ++r)
                 for (int64_t j = 0; j < cols; ++j) {
                   T& dst = c[r * pr.ldc + j];
-                  dst = beta != T(0) ? edge[r * nr + j] + beta * dst : edge[r * nr + j];
+                  const T v = edge[r * nr + j] + (bias ? bias[j] : T(0));
+                  dst = beta != T(0) ? v + beta * dst : v;
                 }
             }
-            if (last && has_epilogue)
-              epilogue(c, pr.ldc, rows, cols, pr.bias ? pr.bias + jc + jr : nullptr, pr.activation);
+            if (last && pr.activation != Activation::none)
+              epilogue<T>(c, pr.ldc, rows, cols, nullptr, pr.activation);
           }
         }
       }
@@ -464,6 +505,11 @@ void batched_gemm(const GemmProblem<T>& pr, const BatchStrides& s) {
   }
 }
 
+template <class T>
+int64_t gemm_tile_rows() {
+  return Blocking<T>::mr;
+}
+
 // The prepacked layout: op(B) in slivers of NR columns (the last one padded
 // with zero columns), sliver s holding its k rows of NR values contiguously
 // at out + s k NR, so that its part for any k block [pc, pc + KC) is the
@@ -487,6 +533,8 @@ template void gemm<float>(const GemmProblem<float>&);
 template void gemm<double>(const GemmProblem<double>&);
 template void batched_gemm<float>(const GemmProblem<float>&, const BatchStrides&);
 template void batched_gemm<double>(const GemmProblem<double>&, const BatchStrides&);
+template int64_t gemm_tile_rows<float>();
+template int64_t gemm_tile_rows<double>();
 template int64_t packed_b_size<float>(int64_t, int64_t);
 template int64_t packed_b_size<double>(int64_t, int64_t);
 template void pack_b_slivers<float>(int64_t, int64_t, const float*, int64_t, int64_t, float*);

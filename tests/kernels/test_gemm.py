@@ -116,6 +116,20 @@ def test_alpha_beta(isa, dtype, alpha, beta):
     assert_matches(out, expected, bound)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,n,k", [(33, 29, 47), (40, 70, 600)])  # narrow tiles; 3 k blocks
+def test_bias_added_once_with_alpha_beta(isa, dtype, m, n, k):
+    # The bias is added in the micro-kernel as the last k block is stored: once,
+    # after alpha and beta, on whole and narrow tiles alike.
+    rng = np.random.default_rng(8)
+    a, b, c = random(rng, (m, k), dtype), random(rng, (k, n), dtype), random(rng, (m, n), dtype)
+    bias = random(rng, (n,), dtype, 3.0)
+    expected, bound = reference(a, b, alpha=-1.5, beta=0.5, c=c, bias=bias)
+    out = c.copy()
+    kernels.gemm(a, b, alpha=-1.5, beta=0.5, out=out, bias=bias)
+    assert_matches(out, expected, bound)
+
+
 def test_beta_zero_does_not_read_out(isa):
     a, b = np.ones((20, 30), np.float32), np.ones((30, 40), np.float32)
     out = np.full((20, 40), np.nan, np.float32)
