@@ -49,6 +49,10 @@ struct BatchStrides {
   template <class T>                                                                \
   void batched_gemm(const ::rb::cpu::GemmProblem<T>& problem,                       \
                     const ::rb::cpu::BatchStrides& strides);                        \
+  /* Rows of C one micro-kernel tile computes (MR): a caller splitting C by */     \
+  /* rows keeps whole tiles by splitting at multiples of it. */                    \
+  template <class T>                                                                \
+  int64_t gemm_tile_rows();                                                         \
   /* Elements pack_b_slivers writes for a k x n op(B). */                          \
   template <class T>                                                                \
   int64_t packed_b_size(int64_t k, int64_t n);                                      \

@@ -218,13 +218,13 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
     const T cj = c[j];
     T ai = s[j] + rec[j], af = s[H + j] + rec[rs + j];
     if constexpr (Peephole) ai += pc[j] * cj, af += pc[H + j] * cj;
-    const T i = sigmoid(ai), f = sigmoid(af);
-    const T g = tanh_approx(s[2 * H + j] + rec[2 * rs + j]);
+    const T i = sigmoid_rational(ai), f = sigmoid_rational(af);
+    const T g = tanh_rational(s[2 * H + j] + rec[2 * rs + j]);
     const T cn = f * cj + i * g;
     T ao = s[3 * H + j] + rec[3 * rs + j];
     if constexpr (Peephole) ao += pc[2 * H + j] * cn;
-    const T o = sigmoid(ao);
-    const T hn = o * tanh_approx(cn);
+    const T o = sigmoid_rational(ao);
+    const T hn = o * tanh_rational(cn);
     if constexpr (Keep) {
       s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
       cn_s[j] = cn;
@@ -251,10 +251,10 @@ void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, c
   }
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
-    const T r = sigmoid(s[j] + rec[j]);
-    const T z = sigmoid(s[H + j] + rec[rs + j]);
+    const T r = sigmoid_rational(s[j] + rec[j]);
+    const T z = sigmoid_rational(s[H + j] + rec[rs + j]);
     const T ghn = rec[2 * rs + j] + b_hn[j];
-    const T n = tanh_approx(s[2 * H + j] + r * ghn);
+    const T n = tanh_rational(s[2 * H + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
     if constexpr (Keep) s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
     h_next[j] = hn, y[j] = hn;
@@ -277,7 +277,7 @@ void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
     const T pre = s[j] + rec[j];
-    const T a = use_tanh ? tanh_approx(pre) : relu(pre);
+    const T a = use_tanh ? tanh_rational(pre) : relu(pre);
     const T hn = leak * h[j] + keep * a;
     if constexpr (Keep) s[j] = a;
     h_next[j] = hn, y[j] = hn;
@@ -305,7 +305,7 @@ void lstm_backward_units(const RnnProblem<T>& p, const T* s, const T* d_out, T* 
   for (int64_t j = j0; j < j1; ++j) {
     const T i = s[j], f = s[H + j], g = s[2 * H + j], o = s[3 * H + j];
     const T d = dh[j] + d_out[j];
-    const T tc = tanh_approx(cn_s[j]);
+    const T tc = tanh_rational(cn_s[j]);
     const T dpo = d * tc * o * (T(1) - o);
     T dcn = dc[j] + d * o * (T(1) - tc * tc);
     if constexpr (Peephole) dcn += dpo * pc[2 * H + j];
@@ -394,6 +394,7 @@ void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, const T* b_hn
   const int64_t w = j1 - j0, w_pad = packed_b_size<T>(1, w), n = gates * w_pad;
   T* packed = space;
   T* rec = space + aligned_count<T>(gates * w_pad * H);
+  const int64_t rows = gemm_tile_rows<T>();
   // op(B) of gate q: W_hh[q*H + j0 : q*H + j1, :]^T (H x w), packed once for all steps.
   for (int64_t q = 0; q < gates && w > 0; ++q)
     pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed + q * w_pad * H);
@@ -401,17 +402,20 @@ void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, const T* b_hn
     const int64_t t = p.reverse ? T_ - 1 - k : k;
     const T* h = state[k % 2];
     T* h_next = state[(k + 1) % 2];
-    if (w > 0) {
-      // rec (B, gates * w_pad) = h W_hh[units of every gate]^T: one GEMM
-      product_packed<T>(B, n, H, h, H, packed, rec, n, false);
-      for (int64_t b = 0; b < B; ++b) {
+    // R (B, gates * w_pad) = h W_hh[units of every gate]^T, in blocks of the
+    // GEMM's row tile: each block's R (rows x n) is still in L1 when its gate
+    // pass reads it.
+    for (int64_t b0 = 0; b0 < B && w > 0; b0 += rows) {
+      const int64_t b1 = b0 + rows < B ? b0 + rows : B;
+      product_packed<T>(b1 - b0, n, H, h + b0 * H, H, packed, rec, n, false);
+      for (int64_t b = b0; b < b1; ++b) {
         T* s = saved + (t * B + b) * S;
-        const T* r = rec + b * n - j0;  // gate q of unit j at r[q * w_pad + j]
+        const T* r = rec + (b - b0) * n - j0;  // gate q of unit j at r[q * w_pad + j]
         T* y = out + (t * B + b) * H;
         const bool on = live(p, t, b);
         if (p.mode == RnnMode::lstm)
-          lstm_forward_units<T, Peephole, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H, c + b * H,
-                                          y, on, j0, j1);
+          lstm_forward_units<T, Peephole, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H,
+                                                c + b * H, y, on, j0, j1);
         else if (p.mode == RnnMode::gru)
           gru_forward_units<T, Keep>(p, s, r, w_pad, h + b * H, b_hn, h_next + b * H, y, on, j0,
                                      j1);
