@@ -70,6 +70,8 @@ SHAPE = [
      [(2, 3), (2, 5)]),
     ("stack", lambda a, b: F.stack([a, b], dim=1), lambda a, b: T.stack([a, b], dim=1),
      [(2, 3), (2, 3)]),
+    ("stack_last_dim", lambda a, b: F.stack([a, b, a], dim=-1),
+     lambda a, b: T.stack([a, b, a], dim=-1), [(2, 3), (2, 3)]),
     ("split", lambda a: F.cat(a.split(2, dim=1)[::-1], 1), lambda a: T.cat(a.split(2, 1)[::-1], 1),
      [(3, 5)]),
     ("split_sections", lambda a: a.split([1, 3], dim=0)[1], lambda a: a.split([1, 3], 0)[1],
@@ -172,3 +174,7 @@ def test_bad_indices_and_axes_raise():
         rb.ones(2, 3).split([1, 2], dim=0)
     with pytest.raises(ValueError):
         F.cat([rb.ones(2, 3), rb.ones(3, 3)], dim=1)
+    with pytest.raises(ValueError, match="one shape"):
+        F.stack([rb.ones(2, 3), rb.ones(3, 2)])
+    with pytest.raises(TypeError, match="float32 and float64 differ"):
+        F.stack([rb.ones(2, 3, dtype=np.float32), rb.ones(2, 3, dtype=np.float64)])

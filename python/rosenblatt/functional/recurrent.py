@@ -316,11 +316,16 @@ def rnn(mode: str, input: Tensor, hx, weights, *, num_layers: int = 1,  # noqa: 
 
 
 def _initial_states(mode, hx, count, batch, hidden, dtype, unbatched):
-    """(h_0, c_0) as (count, B, H) Tensors (zeros when ``hx`` is None); c_0 None unless LSTM."""
+    """(h_0, c_0), each indexable by (layer, direction) into (B, H) states; c_0 None unless LSTM.
+
+    Without ``hx`` they are lists of zero Tensors (no op to record), else the
+    (count, B, H) Tensors given.
+    """
     shape = (count, hidden) if unbatched else (count, batch, hidden)
     if hx is None:
-        zeros = Tensor(np.zeros((count, batch, hidden), dtype))
-        return zeros, (Tensor(np.zeros((count, batch, hidden), dtype)) if mode == "lstm" else None)
+        def zeros():
+            return [Tensor(np.zeros((batch, hidden), dtype)) for _ in range(count)]
+        return zeros(), (zeros() if mode == "lstm" else None)
     if mode == "lstm":
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
             raise TypeError("hx of an LSTM must be the pair (h_0, c_0)")

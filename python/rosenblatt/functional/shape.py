@@ -118,6 +118,17 @@ class Concat(Function):
         return (None, *np.split(g, ctx.bounds, axis=ctx.axis))
 
 
+class Stack(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None, *np.moveaxis(g, ctx.axis, 0))
+
+
 class Pad(Function):
     @staticmethod
     def forward(ctx, a, widths, value):
@@ -265,7 +276,10 @@ def stack(tensors, dim: int = 0) -> Tensor:
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
-    return cat([unsqueeze(t, dim) for t in tensors], dim)
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) != 1:
+        raise TypeError(f"stack: dtypes {' and '.join(sorted(map(str, dtypes)))} differ")
+    return Stack.apply(_axis(dim, tensors[0].ndim + 1), *tensors)
 
 
 def split(a: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
