@@ -177,14 +177,14 @@ void run_forward(const Checked& c, const py::array& h0, const py::object& c0, py
   T* outp = static_cast<T*>(states.mutable_data());
   T* hnp = outp + c.steps * plane;
   T* cnp = c.mode == RnnMode::lstm ? hnp + plane : nullptr;
-  T* sp = static_cast<T*>(saved.mutable_data());
+  T* sp = keep_saved ? static_cast<T*>(saved.mutable_data()) : nullptr;
   py::gil_scoped_release release;
   RB_DISPATCH(rnn_forward<T>(p, x, h0p, c0p, outp, hnp, cnp, sp));
 }
 
 // Returns (states, saved): states (T + 1, B, H) holds the outputs (T, B, H) then h_n
 // (B, H), and for the LSTM c_n (B, H) after them; saved is (T, B, S) (training) or
-// (T, B, G*H), the input projections only (not training: nothing for a backward pass).
+// (T, B, 0) (not training: nothing for a backward pass).
 py::tuple rnn_forward_binding(py::object mode, py::object x, py::object h0_obj,
                               py::object c0_obj, py::object w_ih, py::object w_hh,
                               py::object b_ih, py::object b_hh, py::object w_ch,
@@ -200,7 +200,7 @@ py::tuple rnn_forward_binding(py::object mode, py::object x, py::object h0_obj,
   const py::object c0 = optional_array(c0_obj, "c0", c.x, {B, H});
   // One array holds the outputs, h_n and c_n, one after the other.
   py::array states = new_like(c.x, {c.steps + 1 + (lstm ? 1 : 0), B, H});
-  const int64_t width = keep_saved ? rb::cpu::rnn_saved_width(c.mode, H) : c.gates * H;
+  const int64_t width = keep_saved ? rb::cpu::rnn_saved_width(c.mode, H) : 0;
   py::array saved = new_like(c.x, {c.steps, B, width});
   if (is_float32(c.x)) run_forward<float>(c, h0, c0, states, saved, keep_saved);
   else run_forward<double>(c, h0, c0, states, saved, keep_saved);

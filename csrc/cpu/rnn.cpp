@@ -12,11 +12,11 @@
 // A sequence b only takes its steps t < lengths[b] (in reverse order when
 // `reverse`): on the others its state is held and its output is 0.
 //
-// Forward:  XP = X W_ih^T + bias for all T*B rows in ONE GEMM (written straight
-//           into the saved buffer, with b_hh folded into the bias wherever it
-//           is not multiplied by r), then per step the recurrent GEMM
-//           R = h W_hh^T and one fused gate pass that overwrites XP's row with
-//           the activations the backward pass needs.
+// Forward:  per step, the pre-activations P = x_t W_ih^T + bias + h W_hh^T
+//           (two GEMMs into one buffer, with b_hh folded into the bias
+//           wherever it is not multiplied by r; the GRU keeps the two sides
+//           apart), then one fused gate pass that writes the activations the
+//           backward pass needs into the saved row.
 // Backward: per step (in reverse) one fused gate pass giving dA (d pre-
 //           activations of the input side) and dR (of the recurrent side;
 //           equal to dA except GRU's n gate, where dR_n = dA_n * r), then the
@@ -28,14 +28,16 @@
 // Threads: the per-step work is small (B = 32 rows) and latency-bound, so the
 // time loop runs inside ONE parallel region, each thread owning a slice of
 // hidden units [j0, j1) (of every gate). Forward, a thread computes the
-// columns of R for its units (its rows of W_hh of every gate, packed for the
-// GEMM once per call, so each step is one GEMM on weights already in its
-// cache) and the gate pass of its units, writing the next state into the
-// other of two state buffers; one barrier per step makes the whole next
-// state visible. Backward, the gate pass of its units needs only its own
-// columns of dh and dc; a barrier, then its columns of dh += dR W_hh (its
-// columns of W_hh packed once). Each GEMM inside the region runs on its
-// calling thread.
+// columns of P for its units (its rows of W_ih and W_hh of every gate, packed
+// for the GEMM once per call, so each step's products run on weights already
+// in its cache) and the gate pass of its units, writing the next state into
+// the other of two state buffers; one barrier per step makes the whole next
+// state visible. The input side is computed step by step rather than for all
+// steps at once (the same FLOPs) so that it is read back from L1, not from
+// the megabytes of a (T, B, G) buffer. Backward, the gate pass of its units
+// needs only its own columns of dh and dc; a barrier, then its columns of
+// dh += dR W_hh (its columns of W_hh packed once). Each GEMM inside the
+// region runs on its calling thread.
 #include "cpu/rnn.h"
 
 #include <cmath>
@@ -79,16 +81,18 @@ void product(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, int64_t 
   gemm<T>(g);
 }
 
-// C (m x n, ldc) = A op(B) (+ C when accumulate) with op(B) prepacked by pack_b_slivers.
+// C (m x n, ldc) = A op(B) (+ C when accumulate) (+ bias) with op(B)
+// prepacked by pack_b_slivers.
 template <class T>
 void product_packed(int64_t m, int64_t n, int64_t k, const T* a, int64_t a_rs, const T* b_packed,
-                    T* c, int64_t ldc, bool accumulate) {
+                    T* c, int64_t ldc, bool accumulate, const T* bias = nullptr) {
   GemmProblem<T> g;
   g.m = m, g.n = n, g.k = k;
   g.a = a, g.a_rs = a_rs, g.a_cs = 1;
   g.b_packed = b_packed;
   g.c = c, g.ldc = ldc;
   g.beta = accumulate ? T(1) : T(0);
+  g.bias = bias;
   gemm<T>(g);
 }
 
@@ -189,16 +193,16 @@ void zero_units(T* dst, int64_t j0, int64_t j1) {
 }
 
 // ---- forward gate passes: units [j0, j1) of sequence b at one step ----------------------
-// s: the saved row (XP on entry), rec: h W_hh^T, gate q of unit j at
-// rec[q * rs + j], h: the state entering the step, h_next: the state leaving
-// it, c: the LSTM cell (updated in place), y: the output row. Without Keep
-// (inference) s holds only XP and nothing is saved into it.
+// pre: the summed pre-activations (x_t W_ih^T + bias + h W_hh^T), gate q of
+// unit j at pre[q * ps + j] (the GRU gets its input side xp and recurrent
+// side rec apart, both laid out so); s: the saved row, written with Keep
+// only (training); h: the state entering the step, h_next: the state
+// leaving it, c: the LSTM cell (updated in place), y: the output row.
 
 template <class T, bool Peephole, bool Keep>
-void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
+void lstm_forward_units(const RnnProblem<T>& p, const T* pre, int64_t ps, T* s, const T* h,
                         T* h_next, T* c, T* y, bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
-  T* cn_s = s + 4 * H;
   if constexpr (Keep) {
     copy_units(s + 5 * H, c, j0, j1);
     copy_units(s + 6 * H, h, j0, j1);
@@ -206,7 +210,7 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
   if (!is_live) {
     if constexpr (Keep) {
       for (int64_t q = 0; q < 4; ++q) zero_units(s + q * H, j0, j1);
-      copy_units(cn_s, c, j0, j1);
+      copy_units(s + 4 * H, c, j0, j1);
     }
     copy_units(h_next, h, j0, j1);
     zero_units(y, j0, j1);
@@ -216,18 +220,18 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
     const T cj = c[j];
-    T ai = s[j] + rec[j], af = s[H + j] + rec[rs + j];
+    T ai = pre[j], af = pre[ps + j];
     if constexpr (Peephole) ai += pc[j] * cj, af += pc[H + j] * cj;
     const T i = sigmoid_rational(ai), f = sigmoid_rational(af);
-    const T g = tanh_rational(s[2 * H + j] + rec[2 * rs + j]);
+    const T g = tanh_rational(pre[2 * ps + j]);
     const T cn = f * cj + i * g;
-    T ao = s[3 * H + j] + rec[3 * rs + j];
+    T ao = pre[3 * ps + j];
     if constexpr (Peephole) ao += pc[2 * H + j] * cn;
     const T o = sigmoid_rational(ao);
     const T hn = o * tanh_rational(cn);
     if constexpr (Keep) {
       s[j] = i, s[H + j] = f, s[2 * H + j] = g, s[3 * H + j] = o;
-      cn_s[j] = cn;
+      s[4 * H + j] = cn;
     }
     c[j] = cn, h_next[j] = hn, y[j] = hn;
   }
@@ -237,10 +241,10 @@ void lstm_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, 
 // under a condition in a vectorized loop may become a masked load, which an
 // emulator can fault on even where the mask is empty).
 template <class T, bool Keep>
-void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, const T* h,
-                       const T* b_hn, T* h_next, T* y, bool is_live, int64_t j0, int64_t j1) {
+void gru_forward_units(const RnnProblem<T>& p, const T* xp, const T* rec, int64_t ps, T* s,
+                       const T* h, const T* b_hn, T* h_next, T* y, bool is_live, int64_t j0,
+                       int64_t j1) {
   const int64_t H = p.hidden;
-  T* ghn_s = s + 3 * H;
   if constexpr (Keep) copy_units(s + 4 * H, h, j0, j1);
   if (!is_live) {
     if constexpr (Keep)
@@ -251,18 +255,18 @@ void gru_forward_units(const RnnProblem<T>& p, T* s, const T* rec, int64_t rs, c
   }
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
-    const T r = sigmoid_rational(s[j] + rec[j]);
-    const T z = sigmoid_rational(s[H + j] + rec[rs + j]);
-    const T ghn = rec[2 * rs + j] + b_hn[j];
-    const T n = tanh_rational(s[2 * H + j] + r * ghn);
+    const T r = sigmoid_rational(xp[j] + rec[j]);
+    const T z = sigmoid_rational(xp[ps + j] + rec[ps + j]);
+    const T ghn = rec[2 * ps + j] + b_hn[j];
+    const T n = tanh_rational(xp[2 * ps + j] + r * ghn);
     const T hn = (T(1) - z) * n + z * h[j];
-    if constexpr (Keep) s[j] = r, s[H + j] = z, s[2 * H + j] = n, ghn_s[j] = ghn;
+    if constexpr (Keep) s[j] = r, s[H + j] = z, s[2 * H + j] = n, s[3 * H + j] = ghn;
     h_next[j] = hn, y[j] = hn;
   }
 }
 
 template <class T, bool Keep>
-void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T* h_next, T* y,
+void rnn_forward_units(const RnnProblem<T>& p, const T* pre, T* s, const T* h, T* h_next, T* y,
                        bool is_live, int64_t j0, int64_t j1) {
   const int64_t H = p.hidden;
   if constexpr (Keep) copy_units(s + H, h, j0, j1);
@@ -276,8 +280,7 @@ void rnn_forward_units(const RnnProblem<T>& p, T* s, const T* rec, const T* h, T
   const bool use_tanh = p.mode == RnnMode::rnn_tanh;
 #pragma omp simd
   for (int64_t j = j0; j < j1; ++j) {
-    const T pre = s[j] + rec[j];
-    const T a = use_tanh ? tanh_rational(pre) : relu(pre);
+    const T a = use_tanh ? tanh_rational(pre[j]) : relu(pre[j]);
     const T hn = leak * h[j] + keep * a;
     if constexpr (Keep) s[j] = a;
     h_next[j] = hn, y[j] = hn;
@@ -376,51 +379,64 @@ void column_sums(const T* m, int64_t rows, int64_t n, int64_t ld, T* sums) {
 }
 
 // Scratch of one thread of the forward loop, for w units (w_pad columns per
-// gate once padded for the GEMM): its rows of W_hh, packed, then its columns
-// of R = h W_hh^T, (B, gates * w_pad) with gate q at column q w_pad.
+// gate once padded for the GEMM): its rows of W_hh and of W_ih, packed, its
+// bias columns, and the pre-activations of one block of rows, (rows, gates *
+// w_pad) with gate q at column q w_pad (the GRU: twice, input and recurrent
+// sides apart).
 template <class T>
 int64_t forward_slice_size(const RnnProblem<T>& p, int64_t w) {
-  const int64_t w_pad = packed_b_size<T>(1, w), gates = rnn_gates(p.mode);
-  return aligned_count<T>(gates * w_pad * p.hidden) + aligned_count<T>(p.batch * gates * w_pad);
+  const int64_t w_pad = packed_b_size<T>(1, w), n = rnn_gates(p.mode) * w_pad;
+  const int64_t block = gemm_tile_rows<T>() * n;
+  return aligned_count<T>(n * p.hidden) + aligned_count<T>(n * p.input_size) +
+         aligned_count<T>(n) + aligned_count<T>(block) * (p.mode == RnnMode::gru ? 2 : 1);
 }
 
-// The forward time loop on the units [j0, j1) of one thread.
+// The forward time loop on the units [j0, j1) of one thread; bias: the G
+// values added to the input side.
 template <class T, bool Peephole, bool Keep>
-void forward_loop(const RnnProblem<T>& p, T* const state[2], T* c, const T* b_hn, T* space,
-                  T* out, T* saved, int64_t j0, int64_t j1) {
-  const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
+void forward_loop(const RnnProblem<T>& p, const T* x, const T* bias, T* const state[2], T* c,
+                  const T* b_hn, T* space, T* out, T* saved, int64_t j0, int64_t j1) {
+  const int64_t T_ = p.steps, B = p.batch, H = p.hidden, I = p.input_size;
   const int64_t gates = rnn_gates(p.mode);
-  const int64_t S = Keep ? rnn_saved_width(p.mode, H) : gates * H;
+  const int64_t S = rnn_saved_width(p.mode, H);
   const int64_t w = j1 - j0, w_pad = packed_b_size<T>(1, w), n = gates * w_pad;
-  T* packed = space;
-  T* rec = space + aligned_count<T>(gates * w_pad * H);
   const int64_t rows = gemm_tile_rows<T>();
-  // op(B) of gate q: W_hh[q*H + j0 : q*H + j1, :]^T (H x w), packed once for all steps.
-  for (int64_t q = 0; q < gates && w > 0; ++q)
-    pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed + q * w_pad * H);
+  const bool gru = p.mode == RnnMode::gru;
+  T* packed_hh = space;
+  T* packed_ih = packed_hh + aligned_count<T>(n * H);
+  T* bias_units = packed_ih + aligned_count<T>(n * I);
+  T* pre = bias_units + aligned_count<T>(n);
+  T* pre_x = gru ? pre + aligned_count<T>(rows * n) : pre;  // the GRU's input side, apart
+  // op(B) of gate q: W[q*H + j0 : q*H + j1, :]^T, packed once for all steps.
+  for (int64_t q = 0; q < gates && w > 0; ++q) {
+    pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed_hh + q * w_pad * H);
+    pack_b_slivers<T>(I, w, p.w_ih + (q * H + j0) * I, 1, I, packed_ih + q * w_pad * I);
+    for (int64_t j = 0; j < w_pad; ++j) bias_units[q * w_pad + j] = j < w ? bias[q * H + j0 + j] : T(0);
+  }
   for (int64_t k = 0; k < T_; ++k) {
     const int64_t t = p.reverse ? T_ - 1 - k : k;
     const T* h = state[k % 2];
     T* h_next = state[(k + 1) % 2];
-    // R (B, gates * w_pad) = h W_hh[units of every gate]^T, in blocks of the
-    // GEMM's row tile: each block's R (rows x n) is still in L1 when its gate
-    // pass reads it.
+    // P (B, gates * w_pad) in blocks of the GEMM's row tile, each still in L1
+    // when its gate pass reads it: x_t W_ih^T + bias, then + h W_hh^T.
     for (int64_t b0 = 0; b0 < B && w > 0; b0 += rows) {
       const int64_t b1 = b0 + rows < B ? b0 + rows : B;
-      product_packed<T>(b1 - b0, n, H, h + b0 * H, H, packed, rec, n, false);
+      product_packed<T>(b1 - b0, n, I, x + (t * B + b0) * I, I, packed_ih, pre_x, n, false,
+                        bias_units);
+      product_packed<T>(b1 - b0, n, H, h + b0 * H, H, packed_hh, pre, n, !gru);
       for (int64_t b = b0; b < b1; ++b) {
-        T* s = saved + (t * B + b) * S;
-        const T* r = rec + (b - b0) * n - j0;  // gate q of unit j at r[q * w_pad + j]
+        T* s = Keep ? saved + (t * B + b) * S : nullptr;
+        const T* pb = pre + (b - b0) * n - j0;  // gate q of unit j at pb[q * w_pad + j]
         T* y = out + (t * B + b) * H;
         const bool on = live(p, t, b);
         if (p.mode == RnnMode::lstm)
-          lstm_forward_units<T, Peephole, Keep>(p, s, r, w_pad, h + b * H, h_next + b * H,
+          lstm_forward_units<T, Peephole, Keep>(p, pb, w_pad, s, h + b * H, h_next + b * H,
                                                 c + b * H, y, on, j0, j1);
-        else if (p.mode == RnnMode::gru)
-          gru_forward_units<T, Keep>(p, s, r, w_pad, h + b * H, b_hn, h_next + b * H, y, on, j0,
-                                     j1);
+        else if (gru)
+          gru_forward_units<T, Keep>(p, pre_x + (b - b0) * n - j0, pb, w_pad, s, h + b * H, b_hn,
+                                     h_next + b * H, y, on, j0, j1);
         else
-          rnn_forward_units<T, Keep>(p, s, r, h + b * H, h_next + b * H, y, on, j0, j1);
+          rnn_forward_units<T, Keep>(p, pb, s, h + b * H, h_next + b * H, y, on, j0, j1);
       }
     }
     team_barrier();  // the whole next state is written before any thread reads it
@@ -463,16 +479,15 @@ void backward_loop(const RnnProblem<T>& p, const T* saved, const T* dout, const 
 template <class T>
 void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T* out, T* h_n,
                  T* c_n, T* saved) {
-  const int64_t T_ = p.steps, B = p.batch, H = p.hidden, I = p.input_size;
+  const int64_t T_ = p.steps, B = p.batch, H = p.hidden;
   const int64_t G = rnn_gates(p.mode) * H;
-  const int64_t S = p.keep_saved ? rnn_saved_width(p.mode, H) : G;
   const bool lstm = p.mode == RnnMode::lstm;
   if (B > 0) {
     std::memcpy(h_n, h0, B * H * sizeof(T));
     if (lstm) std::memcpy(c_n, c0, B * H * sizeof(T));
   }
   if (T_ == 0 || B == 0) return;
-  // The bias of the input GEMM: b_ih plus b_hh wherever b_hh is added, not
+  // The bias of the input side: b_ih plus b_hh wherever b_hh is added, not
   // multiplied (all of it, except the GRU's b_hn).
   Buffer<T> bias(G, true);
   const int64_t folded = p.mode == RnnMode::gru ? 2 * H : G;
@@ -480,11 +495,6 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
     if (p.b_ih) bias.get()[g] += p.b_ih[g];
     if (p.b_hh && g < folded) bias.get()[g] += p.b_hh[g];
   }
-  const bool has_bias = p.b_ih != nullptr || p.b_hh != nullptr;
-  // XP (T*B, G) = X W_ih^T + bias, into the first G columns of the saved rows.
-  product<T>(T_ * B, G, I, x, I, 1, p.w_ih, 1, I, saved, S, false,
-             has_bias ? bias.get() : nullptr);
-
   Buffer<T> other(B * H);
   // The state alternates between h_n and `other`; start so that it ends in h_n.
   T* state[2] = {h_n, other.get()};
@@ -501,14 +511,15 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   const bool peephole = p.w_ch != nullptr;
   run_team<T>(team, H, [&](int64_t i, int64_t j0, int64_t j1) {
     T* mine = space.get() + i * per_thread;
+    const T* b = bias.get();
     if (peephole && p.keep_saved)
-      forward_loop<T, true, true>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+      forward_loop<T, true, true>(p, x, b, state, c_n, b_hn, mine, out, saved, j0, j1);
     else if (peephole)
-      forward_loop<T, true, false>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+      forward_loop<T, true, false>(p, x, b, state, c_n, b_hn, mine, out, saved, j0, j1);
     else if (p.keep_saved)
-      forward_loop<T, false, true>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+      forward_loop<T, false, true>(p, x, b, state, c_n, b_hn, mine, out, saved, j0, j1);
     else
-      forward_loop<T, false, false>(p, state, c_n, b_hn, mine, out, saved, j0, j1);
+      forward_loop<T, false, false>(p, x, b, state, c_n, b_hn, mine, out, saved, j0, j1);
   });
 }
 

@@ -45,8 +45,8 @@ struct RnnProblem {
   const int64_t* lengths = nullptr;
   bool reverse = false;
   T leak = 0;
-  // false (inference): saved is only (T, B, G*H), the input projections, and
-  // the forward saves nothing for a backward pass.
+  // false (inference): the forward saves nothing for a backward pass (saved
+  // is not written and may be null).
   bool keep_saved = true;
 };
 
@@ -54,8 +54,7 @@ struct RnnProblem {
 
 #define RB_RNN_DECLS                                                                     \
   /* x (T, B, I), h0 / c0 (B, H) -> out (T, B, H), h_n / c_n (B, H), saved (T, B, S) */ \
-  /* (S = G*H without keep_saved); */                                                     \
-  /* c0 and c_n only for the LSTM (null otherwise). */                                   \
+  /* (only with keep_saved); c0 and c_n only for the LSTM (null otherwise). */           \
   template <class T>                                                                     \
   void rnn_forward(const ::rb::cpu::RnnProblem<T>& p, const T* x, const T* h0,           \
                    const T* c0, T* out, T* h_n, T* c_n, T* saved);                       \

@@ -2,8 +2,8 @@
 direction) over a whole sequence per native call, and backpropagation
 through time in one call.
 
-The forward computes the input projections of all steps in one GEMM, then
-per step one GEMM for the recurrent projection and one fused gate pass; the
+The forward runs per step the input and the recurrent projections (two
+GEMMs on weights packed once per call) and one fused gate pass; the
 backward runs the gate passes and one GEMM per step in reverse, then the
 input gradient and the weight gradients of all steps in one GEMM each. The
 equations (PyTorch's gate orders and weight layouts) are in
@@ -82,8 +82,8 @@ def rnn_forward(mode: str, x: np.ndarray, h0: np.ndarray, w_ih: np.ndarray, w_hh
         In [0, 1), RNN modes only: h' = leak h + (1 - leak) act(...).
     training : bool
         Save what :func:`rnn_backward` needs. With False (inference) ``saved``
-        holds only the input projections (T, B, G*H), which rnn_backward
-        refuses, and the forward writes about half as much memory.
+        is empty, (T, B, 0), which rnn_backward refuses, and the forward
+        writes only the outputs and states.
 
     Returns
     -------
