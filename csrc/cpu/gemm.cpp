@@ -183,30 +183,18 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
 
 // Packs op(B)[0:kc, 0:nc] (element (p, j) at b[p*rs + j*cs]) into slivers of
 // NR columns: sliver s holds, for p = 0..kc-1, the NR values B(p, s*NR + c)
-// contiguously; columns past nc are zero.
+// contiguously; columns past nc are zero. (Sliver by sliver: the slivers lie
+// KC NR elements apart, a multiple of 4 KiB, so writing all of them row by
+// row, as pack_a does, would make them evict one another from L1.)
 template <class T>
 void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rs, int64_t cs, T* out) {
   constexpr int nr = Blocking<T>::nr;
-  if (cs == 1) {  // rows are contiguous (row-major B): copy runs of them, row by row (see pack_a)
-    for (int64_t p = 0; p < kc; ++p) {
-      const T* row = b + p * rs;
-      for (int64_t j0 = 0; j0 < nc; j0 += nr) {
-        const int64_t cols = min64(nr, nc - j0);
-        T* dst = out + j0 * kc + p * nr;
-        if (cols == nr) {
-          std::memcpy(dst, row + j0, nr * sizeof(T));
-        } else {
-          std::memcpy(dst, row + j0, cols * sizeof(T));
-          for (int64_t c = cols; c < nr; ++c) dst[c] = T(0);
-        }
-      }
-    }
-    return;
-  }
   for (int64_t j0 = 0; j0 < nc; j0 += nr, out += nr * kc) {
     const int64_t cols = min64(nr, nc - j0);
     const T* src = b + j0 * cs;
-    if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
+    if (cols == nr && cs == 1) {  // rows of the sliver are contiguous: copy them
+      for (int64_t p = 0; p < kc; ++p) std::memcpy(out + p * nr, src + p * rs, nr * sizeof(T));
+    } else if (cols == nr && rs == 1) {  // columns are contiguous (op(B) = W^T)
       interleave_lines<nr>(kc, src, cs, out);
     } else {
       for (int64_t p = 0; p < kc; ++p)
