@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -132,3 +133,23 @@ def test_cli_rejects_bad_arguments():
     result = subprocess.run(rosenblatt_command() + ["bench", "--threads", "0"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "must be >= 1" in result.stderr
+
+
+def test_bench_warms_each_candidate_up_for_warmup_s_before_every_sample():
+    # After its pause, a candidate runs untimed for warmup_s, not for one
+    # sample: this machine runs the first tens of milliseconds after a pause
+    # at about half speed, which one 13 ms call did not absorb.
+    from rosenblatt.bench.common import Case, run_case
+
+    calls = []
+
+    def candidate():
+        calls.append(time.perf_counter())
+        time.sleep(0.005)
+
+    run_case(Case("sleep", {"rosenblatt": candidate}), rounds=2, min_sample_s=0.004,
+             settle_s=0.0, warmup_s=0.05)
+    # warm-up before calibration (>= 0.05 s), calibration (1 call), then per
+    # round >= 0.05 s untimed plus one timed call: at least 3 x 8 calls.
+    assert len(calls) >= 3 * 8
+    assert calls[-1] - calls[0] >= 3 * 0.05

@@ -8,11 +8,15 @@ in rotating order (so drifting machine load hits every candidate alike) and
 reports the median time per call. Ratios, not absolute times, are what a
 shared machine can compare.
 
-Before each sample the harness pauses ``settle_s`` and runs one untimed
-sample: thread pools spin for a while after their work is done (OpenBLAS's
-workers for about 2^28 cycles, some 0.1 s), and on two cores a pool still
-spinning from the previous candidate would take a core from the next one;
-the untimed sample then wakes the candidate's own threads and caches.
+Before each sample the harness pauses ``settle_s`` and then runs the
+candidate untimed for at least ``warmup_s``: thread pools spin for a while
+after their work is done (OpenBLAS's workers for about 2^28 cycles, some
+0.1 s), and on two cores a pool still spinning from the previous candidate
+would take a core from the next one; the untimed calls then wake the
+candidate's own threads and caches. They last ``warmup_s`` rather than one
+sample because this virtual machine runs the first tens of milliseconds
+after a pause at about half speed: with one untimed call of 13 ms before a
+timed one, both ran at ~27 ms, whatever the library.
 """
 
 from __future__ import annotations
@@ -50,11 +54,19 @@ def _time_calls(fn: Callable[[], object], number: int) -> float:
     return (time.perf_counter() - start) / number
 
 
+def _warm_up(fn: Callable[[], object], number: int, seconds: float) -> None:
+    """Untimed samples of ``number`` calls until ``seconds`` have passed (at least one)."""
+    end = time.perf_counter() + seconds
+    _time_calls(fn, number)
+    while time.perf_counter() < end:
+        _time_calls(fn, number)
+
+
 def run_case(case: Case, *, rounds: int = 11, min_sample_s: float = 0.02,
-             settle_s: float = 0.15) -> Result:
+             settle_s: float = 0.15, warmup_s: float = 0.1) -> Result:
     numbers = {}
     for name, fn in case.candidates.items():
-        fn()  # warm-up: page in buffers, start thread pools
+        _warm_up(fn, 1, warmup_s)  # page in buffers, start thread pools
         number = 1
         while _time_calls(fn, number) * number < min_sample_s and number < 1 << 20:
             number *= 2
@@ -64,7 +76,7 @@ def run_case(case: Case, *, rounds: int = 11, min_sample_s: float = 0.02,
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
             time.sleep(settle_s)
-            _time_calls(case.candidates[name], numbers[name])  # untimed: wake threads, caches
+            _warm_up(case.candidates[name], numbers[name], warmup_s)  # wake threads, caches
             samples[name].append(_time_calls(case.candidates[name], numbers[name]))
     return Result(case, {name: statistics.median(s) for name, s in samples.items()})
 
