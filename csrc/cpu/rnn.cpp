@@ -411,7 +411,8 @@ void forward_loop(const RnnProblem<T>& p, const T* x, const T* bias, T* const st
   for (int64_t q = 0; q < gates && w > 0; ++q) {
     pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed_hh + q * w_pad * H);
     pack_b_slivers<T>(I, w, p.w_ih + (q * H + j0) * I, 1, I, packed_ih + q * w_pad * I);
-    for (int64_t j = 0; j < w_pad; ++j) bias_units[q * w_pad + j] = j < w ? bias[q * H + j0 + j] : T(0);
+    for (int64_t j = 0; j < w_pad; ++j)
+      bias_units[q * w_pad + j] = j < w ? bias[q * H + j0 + j] : T(0);
   }
   for (int64_t k = 0; k < T_; ++k) {
     const int64_t t = p.reverse ? T_ - 1 - k : k;
