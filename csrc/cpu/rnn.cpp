@@ -382,13 +382,22 @@ void column_sums(const T* m, int64_t rows, int64_t n, int64_t ld, T* sums) {
 // gate once padded for the GEMM): its rows of W_hh and of W_ih, packed, its
 // bias columns, and the pre-activations of one block of rows, (rows, gates *
 // w_pad) with gate q at column q w_pad (the GRU: twice, input and recurrent
-// sides apart).
+// sides apart). Offsets in elements from the start; `size` is the whole.
+struct ForwardSlice {
+  int64_t packed_ih, bias, pre, pre_x, size;
+};
+
 template <class T>
-int64_t forward_slice_size(const RnnProblem<T>& p, int64_t w) {
-  const int64_t w_pad = packed_b_size<T>(1, w), n = rnn_gates(p.mode) * w_pad;
-  const int64_t block = gemm_tile_rows<T>() * n;
-  return aligned_count<T>(n * p.hidden) + aligned_count<T>(n * p.input_size) +
-         aligned_count<T>(n) + aligned_count<T>(block) * (p.mode == RnnMode::gru ? 2 : 1);
+ForwardSlice forward_slice(const RnnProblem<T>& p, int64_t w) {
+  const int64_t n = rnn_gates(p.mode) * packed_b_size<T>(1, w);
+  const int64_t block = aligned_count<T>(gemm_tile_rows<T>() * n);
+  ForwardSlice f;
+  f.packed_ih = aligned_count<T>(n * p.hidden);  // packed W_hh first, at 0
+  f.bias = f.packed_ih + aligned_count<T>(n * p.input_size);
+  f.pre = f.bias + aligned_count<T>(n);
+  f.pre_x = p.mode == RnnMode::gru ? f.pre + block : f.pre;
+  f.size = f.pre_x + block;
+  return f;
 }
 
 // The forward time loop on the units [j0, j1) of one thread; bias: the G
@@ -402,11 +411,12 @@ void forward_loop(const RnnProblem<T>& p, const T* x, const T* bias, T* const st
   const int64_t w = j1 - j0, w_pad = packed_b_size<T>(1, w), n = gates * w_pad;
   const int64_t rows = gemm_tile_rows<T>();
   const bool gru = p.mode == RnnMode::gru;
+  const ForwardSlice layout = forward_slice(p, w);
   T* packed_hh = space;
-  T* packed_ih = packed_hh + aligned_count<T>(n * H);
-  T* bias_units = packed_ih + aligned_count<T>(n * I);
-  T* pre = bias_units + aligned_count<T>(n);
-  T* pre_x = gru ? pre + aligned_count<T>(rows * n) : pre;  // the GRU's input side, apart
+  T* packed_ih = space + layout.packed_ih;
+  T* bias_units = space + layout.bias;
+  T* pre = space + layout.pre;
+  T* pre_x = space + layout.pre_x;  // the GRU's input side, apart (else pre itself)
   // op(B) of gate q: W[q*H + j0 : q*H + j1, :]^T, packed once for all steps.
   for (int64_t q = 0; q < gates && w > 0; ++q) {
     pack_b_slivers<T>(H, w, p.w_hh + (q * H + j0) * H, 1, H, packed_hh + q * w_pad * H);
@@ -505,7 +515,7 @@ void rnn_forward(const RnnProblem<T>& p, const T* x, const T* h0, const T* c0, T
   }
   // Each thread's scratch: as large as the widest slice needs.
   const int64_t team = loop_threads(p);
-  const int64_t per_thread = forward_slice_size(p, widest_slice(H, team));
+  const int64_t per_thread = forward_slice(p, widest_slice(H, team)).size;
   Buffer<T> space(team * per_thread);
   Buffer<T> no_bias(p.b_hh ? 1 : H, true);
   const T* b_hn = p.b_hh ? p.b_hh + 2 * H : no_bias.get();  // read by the GRU only
